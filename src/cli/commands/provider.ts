@@ -1,0 +1,48 @@
+/** `auctioneer provider`: runs one provider until it is told to stop (SIGINT/SIGTERM). */
+import { toBoundedInteger, MAX_PRICE, MAX_QUANTITY } from '../../core/units.js';
+import { loadCluster, providerIndex } from '../../node/cluster.js';
+import { loadKeys } from '../../node/keys.js';
+import { ProviderServer } from '../../node/provider-server.js';
+import { createLogger } from '../logger.js';
+
+/** Options of the provider command. */
+export interface ProviderCommandOptions {
+  cluster: string;
+  keys: string;
+  id: string;
+  ask: string;
+  capacity: string;
+  logLevel: string;
+  logFile?: string;
+  latencyMs?: string;
+}
+
+/** Starts a provider and resolves when it has stopped. */
+export async function providerCommand(o: ProviderCommandOptions): Promise<void> {
+  const cluster = loadCluster(o.cluster);
+  const self = providerIndex(cluster, o.id);
+  const keys = loadKeys(o.keys);
+  const ask = toBoundedInteger('--ask', o.ask, 0n, MAX_PRICE);
+  const capacity = toBoundedInteger('--capacity', o.capacity, 1n, MAX_QUANTITY);
+  const latencyMs =
+    o.latencyMs === undefined ? undefined : Number(toBoundedInteger('--latency-ms', o.latencyMs, 0n, 10_000n));
+  const log = createLogger(o.logLevel, o.logFile).child({ provider: o.id });
+
+  const server = await ProviderServer.start({
+    cluster,
+    self,
+    keys,
+    ask: { ask, capacity },
+    log,
+    ...(latencyMs !== undefined && { latencyMs }),
+  });
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      log.info({ signal }, 'stopping');
+      void server.stop().finally(resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  log.flush();
+}

@@ -1,0 +1,118 @@
+/**
+ * The cluster file: the public description of a cluster that every provider and every client
+ * holds (providers with their addresses and public keys, k, the auction and its parameters,
+ * the deadlines), validated by a schema so that a wrong file fails at start with the field and
+ * the reason. Secrets never go in it; they live in each provider's key directory.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+import { AGENT_ID_PATTERN } from '../core/units.js';
+import { doubleAuctionMechanism } from '../mechanisms/double/mechanism.js';
+import type { AuctionMechanism } from '../mechanisms/mechanism.js';
+import { parsePublicKey } from '../protocol/identity.js';
+import { checkClusterParams, type ClusterParams } from '../protocol/session.js';
+
+const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
+const TCP_ADDRESS = /^tcp:\/\/[^\s:]+:[0-9]{1,5}$/;
+
+const ProviderEntry = z.object({
+  id: z.string().regex(AGENT_ID_PATTERN, 'an id of 1–128 characters from [A-Za-z0-9._:@+/=-]'),
+  peerAddress: z.string().regex(TCP_ADDRESS, 'a tcp://host:port address'),
+  clientAddress: z.string().regex(TCP_ADDRESS, 'a tcp://host:port address'),
+  signingKey: z.string().min(1),
+  curveKey: z.string().regex(Z85_KEY, 'a 40-character Z85 CURVE public key'),
+});
+
+const DoubleAuction = z.object({
+  kind: z.literal('double'),
+  rule: z.enum(['safe', 'paper']).default('safe'),
+});
+
+const Timing = z.object({
+  /** Deadline of each protocol phase. */
+  phaseTimeoutMs: z.number().int().min(10).max(3_600_000).default(10_000),
+  /** Deadline of the START phase: absorbs skew between providers closing bidding. */
+  startTimeoutMs: z.number().int().min(10).max(3_600_000).default(30_000),
+});
+
+/** The schema of a cluster file. */
+export const ClusterFileSchema = z.object({
+  clusterId: z.string().min(1).max(128),
+  k: z.number().int().min(0),
+  agreement: z.enum(['fast']).default('fast'),
+  auction: DoubleAuction,
+  timing: Timing.default({ phaseTimeoutMs: 10_000, startTimeoutMs: 30_000 }),
+  providers: z.array(ProviderEntry).min(1),
+});
+
+/** A parsed cluster file. */
+export type ClusterFile = z.infer<typeof ClusterFileSchema>;
+
+/** A cluster ready to run: the file, the protocol parameters and the mechanism. */
+export interface Cluster {
+  readonly file: ClusterFile;
+  readonly params: ClusterParams;
+  readonly mechanism: AuctionMechanism;
+}
+
+/** Validates a parsed JSON value as a cluster file and derives the protocol parameters. */
+export function parseCluster(json: unknown, source = 'cluster file'): Cluster {
+  const parsed = ClusterFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.map(String).join('.') || '(root)';
+    throw new ConfigError(`${source}: ${path}: ${issue.message}`);
+  }
+  const file = parsed.data;
+
+  const mechanism = doubleAuctionMechanism(file.auction.rule);
+  const providers = file.providers.map((p, i) => ({
+    id: p.id,
+    signingKey: wrap(() => parsePublicKey(`providers.${i}.signingKey`, p.signingKey), source),
+  }));
+  const params: ClusterParams = {
+    clusterId: file.clusterId,
+    k: file.k,
+    providers,
+    agreement: file.agreement,
+    mechanismParams: mechanism.paramsBytes(),
+  };
+  wrap(() => checkClusterParams(params), source);
+  return { file, params, mechanism };
+}
+
+/** Reads and validates a cluster file. */
+export function loadCluster(path: string): Cluster {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read cluster file ${path}: ${(err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`cluster file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  return parseCluster(json, path);
+}
+
+/** Index of the provider with `id`, or a ConfigError. */
+export function providerIndex(cluster: Cluster, id: string): number {
+  const i = cluster.file.providers.findIndex((p) => p.id === id);
+  if (i < 0) {
+    const known = cluster.file.providers.map((p) => p.id).join(', ');
+    throw new ConfigError(`provider "${id}" is not in the cluster file (it has: ${known})`);
+  }
+  return i;
+}
+
+function wrap<T>(f: () => T, source: string): T {
+  try {
+    return f();
+  } catch (err) {
+    throw new ConfigError(`${source}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * A provider's round keeper, independent of how bids and frames reach it: it takes users' bids
+ * for a round, routes the provider mesh's frames to the round they belong to (keeping those of
+ * a round it has not started yet), runs the round when bidding closes, and holds the result.
+ * The ZeroMQ server (provider-server.ts) and the in-memory tests drive the same class.
+ */
+import type { Logger } from 'pino';
+import { equalBytes, toHex } from '../core/bytes.js';
+import { AuctioneerError, InvalidInputError } from '../core/errors.js';
+import { checkAgentId } from '../core/units.js';
+import type { AuctionMechanism } from '../mechanisms/mechanism.js';
+import {
+  FastRound,
+  type OutgoingHook,
+  type RoundContext,
+  type RoundResult,
+} from '../protocol/fast-round.js';
+import { Verifier, type SigningIdentity } from '../protocol/identity.js';
+import { checkClusterParams, clusterParamsHash, sessionId, type ClusterParams } from '../protocol/session.js';
+import type { Transport } from '../transport/transport.js';
+
+/** Frames of rounds not started yet are kept up to this many, per provider. */
+export const MAX_EARLY_FRAMES = 4096;
+
+/** A bid that cannot be taken: the round is closed, or the bidder already bid otherwise. */
+export class BidRefusedError extends AuctioneerError {
+  constructor(code: string, message: string) {
+    super(code, message);
+  }
+}
+
+/** What a provider core is built from. */
+export interface ProviderCoreOptions {
+  readonly params: ClusterParams;
+  readonly self: number;
+  readonly identity: SigningIdentity;
+  readonly transport: Transport;
+  readonly mechanism: AuctionMechanism;
+  /** This provider's own bid for a round (its ask), canonical bytes, or null. */
+  readonly ownBid: (round: bigint) => Uint8Array | null;
+  readonly phaseTimeoutMs?: number;
+  readonly startTimeoutMs?: number;
+  readonly log?: Logger;
+  /** Deviation hook for tests and the simulator; unset on honest providers. */
+  readonly outgoing?: OutgoingHook;
+  /** Source of ρ and nonces, for reproducible tests. */
+  readonly random?: (n: number) => Uint8Array;
+}
+
+interface RoundState {
+  readonly round: bigint;
+  readonly sid: Uint8Array;
+  readonly bids: Map<string, Uint8Array>;
+  engine?: FastRound;
+  result?: RoundResult;
+}
+
+/** One provider's rounds. */
+export class ProviderCore {
+  private readonly rounds = new Map<bigint, RoundState>();
+  private readonly bySid = new Map<string, RoundState>();
+  private readonly early = new Map<string, { from: number; frame: Uint8Array }[]>();
+  private earlyCount = 0;
+  private readonly verifiers: Verifier[];
+  private readonly paramsHash: Uint8Array;
+  private readonly providerIds: Set<string>;
+
+  constructor(private readonly opts: ProviderCoreOptions) {
+    checkClusterParams(opts.params);
+    this.verifiers = opts.params.providers.map((p) => new Verifier(p.signingKey));
+    this.paramsHash = clusterParamsHash(opts.params);
+    this.providerIds = new Set(opts.params.providers.map((p) => p.id));
+    opts.transport.onFrame((from, frame) => this.route(from, frame));
+  }
+
+  /** This provider's index. */
+  get self(): number {
+    return this.opts.self;
+  }
+
+  /**
+   * Takes a user's bid for a round. Refused when the round already closed here, when the id
+   * is a provider's, or when the bidder already has a different bid in this round (nothing
+   * accepted is ever replaced). Resubmitting the same bid is accepted again.
+   */
+  submitBid(round: bigint, bidder: string, bytes: Uint8Array): void {
+    checkAgentId('bid.id', bidder);
+    if (this.providerIds.has(bidder)) {
+      throw new InvalidInputError('bid.id', bidder, 'a user id (this id is a provider)');
+    }
+    const reason = this.opts.mechanism.checkBid(bidder, bytes, this.providerIds);
+    if (reason !== null) throw new InvalidInputError('bid', bidder, `a valid bid (${reason})`);
+
+    const state = this.state(round);
+    if (state.engine) {
+      throw new BidRefusedError('ROUND_CLOSED', `round ${round} is closed for bids at this provider`);
+    }
+    const earlier = state.bids.get(bidder);
+    if (earlier && !equalBytes(earlier, bytes)) {
+      throw new BidRefusedError(
+        'DUPLICATE_BID',
+        `bidder ${bidder} already has a different bid in round ${round}; the first one stands`,
+      );
+    }
+    state.bids.set(bidder, bytes);
+  }
+
+  /** Number of bids held for a round. */
+  bidCount(round: bigint): number {
+    return this.rounds.get(round)?.bids.size ?? 0;
+  }
+
+  /** Closes bidding for a round and runs it; resolves with this provider's result. */
+  close(round: bigint): Promise<RoundResult> {
+    const state = this.state(round);
+    if (!state.engine) {
+      const ctx: RoundContext = {
+        params: this.opts.params,
+        paramsHash: this.paramsHash,
+        round,
+        sid: state.sid,
+        self: this.opts.self,
+        identity: this.opts.identity,
+        verifiers: this.verifiers,
+        transport: this.opts.transport,
+        mechanism: this.opts.mechanism,
+        ownBid: this.opts.ownBid(round),
+        receivedBids: state.bids,
+        ...(this.opts.phaseTimeoutMs !== undefined && { phaseTimeoutMs: this.opts.phaseTimeoutMs }),
+        ...(this.opts.startTimeoutMs !== undefined && { startTimeoutMs: this.opts.startTimeoutMs }),
+        ...(this.opts.log && { log: this.opts.log.child({ round: String(round) }) }),
+        ...(this.opts.outgoing && { outgoing: this.opts.outgoing }),
+        ...(this.opts.random && { random: this.opts.random }),
+      };
+      const engine = new FastRound(ctx);
+      state.engine = engine;
+      void engine.result.then((r) => (state.result = r));
+      const result = engine.start();
+
+      // Frames that arrived before we closed are handed over in arrival order.
+      const key = toHex(state.sid);
+      const held = this.early.get(key) ?? [];
+      this.early.delete(key);
+      this.earlyCount -= held.length;
+      for (const f of held) engine.deliver(f.from, f.frame);
+      return result;
+    }
+    return state.engine.result;
+  }
+
+  /** The result of a round, if it has one here. */
+  result(round: bigint): RoundResult | undefined {
+    return this.rounds.get(round)?.result;
+  }
+
+  /** Stops every running round with ⊥ (shutdown). */
+  shutdown(): void {
+    for (const s of this.rounds.values()) s.engine?.cancel('provider shutting down');
+  }
+
+  private state(round: bigint): RoundState {
+    let s = this.rounds.get(round);
+    if (!s) {
+      s = { round, sid: sessionId(this.opts.params, round), bids: new Map() };
+      this.rounds.set(round, s);
+      this.bySid.set(toHex(s.sid), s);
+    }
+    return s;
+  }
+
+  private route(from: number, frame: Uint8Array): void {
+    // The sid sits at bytes 4..36 of every envelope; anything shorter goes to the open round.
+    const key = frame.length >= 36 ? toHex(frame.subarray(4, 36)) : '';
+    const state = this.bySid.get(key);
+    if (state?.engine) {
+      state.engine.deliver(from, frame);
+      return;
+    }
+    if (!state && key !== '' && !this.couldBeFutureRound(key)) {
+      const running = [...this.rounds.values()].find((s) => s.engine && !s.engine.finished);
+      if (running) running.engine!.deliver(from, frame);
+      else this.opts.log?.debug({ from }, 'dropped a frame of no known round');
+      return;
+    }
+
+    // A round we have not closed yet: keep the frame, bounded, until we do.
+    if (this.earlyCount >= MAX_EARLY_FRAMES) {
+      this.opts.log?.warn({ from }, 'early-frame buffer full; dropping');
+      return;
+    }
+    const list = this.early.get(key) ?? [];
+    list.push({ from, frame });
+    this.early.set(key, list);
+    this.earlyCount++;
+  }
+
+  private couldBeFutureRound(key: string): boolean {
+    // Rounds are numbered upward; a frame may belong to one of the next few we will open.
+    const last = [...this.rounds.keys()].reduce((a, b) => (b > a ? b : a), 0n);
+    for (let r = last; r <= last + 4n; r++) {
+      if (toHex(sessionId(this.opts.params, r)) === key) return true;
+    }
+    return false;
+  }
+}

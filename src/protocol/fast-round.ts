@@ -1,0 +1,705 @@
+/**
+ * One round of the framework's fast path at one provider (protocols.md §3, §6, §7.4):
+ *
+ *   START      broadcast the parameter hash and this provider's own bid (its ask, if any)
+ *   BA_COMMIT  broadcast C_j = H("DA/ba/v1" ‖ sid ‖ j ‖ H(X_j) ‖ ρ_j ‖ nonce_j)
+ *   BA_REVEAL  broadcast X_j, ρ_j, nonce_j and every COMMIT envelope received (the echo)
+ *   decide     bid-level majority → agreed vector b, H_b; seed = H(sid ‖ H_b ‖ ρ_0 … ρ_{m-1})
+ *   OUTCOME    broadcast H_b ‖ H(outcome); all equal → output, else ⊥
+ *
+ * The bid vector X_j and the coin's randomness ρ_j are committed together, so the seed is fixed
+ * only after every bid is (condition 6 of §7.2), and the echo of the signed commitments turns a
+ * provider that commits differently to different peers into proof against it. Each phase acts
+ * only once it holds the previous phase's message from every provider (§3.3); a phase that
+ * does not complete before its deadline is ⊥ naming the providers still missing.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { Reader, Writer, equalBytes, toHex, utf8 } from '../core/bytes.js';
+import { InvalidMessageError } from '../core/errors.js';
+import { sha256 } from '../core/hash.js';
+import type { AuctionMechanism, BidReport } from '../mechanisms/mechanism.js';
+import type { Transport } from '../transport/transport.js';
+import {
+  AbortCode,
+  RoundAbort,
+  abortCodeName,
+  decodeAbortPayload,
+  encodeAbortPayload,
+  type AbortCodeValue,
+  type AbortReason,
+} from './abort.js';
+import {
+  MAX_BID_BYTES,
+  bidVectorHash,
+  decideMajority,
+  decodeBidVector,
+  encodeBidVector,
+} from './bid-vector.js';
+import {
+  BROADCAST,
+  openEnvelope,
+  sealEnvelope,
+  verifyEnvelope,
+  type Envelope,
+} from './envelope.js';
+import type { SigningIdentity, Verifier } from './identity.js';
+import { Phase, phaseName, type PhaseCode } from './phases.js';
+import type { ClusterParams } from './session.js';
+
+/** Default deadline of one protocol phase. */
+export const PHASE_TIMEOUT_MS = 10_000;
+
+/** Largest envelope payload accepted from a peer (a bid vector of 10^6 bidders fits). */
+export const MAX_PAYLOAD_BYTES = 256 * 1024 * 1024;
+
+/** A deviation hook for tests and the adversarial simulator: rewrites what this provider sends. */
+export type OutgoingHook = (
+  phase: PhaseCode,
+  payload: Uint8Array,
+  peers: readonly number[],
+) => ReadonlyMap<number, Uint8Array | null> | null;
+
+/** Everything one provider needs to run one round. */
+export interface RoundContext {
+  readonly params: ClusterParams;
+  readonly paramsHash: Uint8Array;
+  readonly round: bigint;
+  readonly sid: Uint8Array;
+  readonly self: number;
+  readonly identity: SigningIdentity;
+  /** One verifier per provider, in index order. */
+  readonly verifiers: readonly Verifier[];
+  readonly transport: Pick<Transport, 'send'>;
+  readonly mechanism: AuctionMechanism;
+  /** This provider's own bid as a bidder (its ask), canonical bytes; null when it does not bid. */
+  readonly ownBid: Uint8Array | null;
+  /** The users' bids this provider received before the round closed, by bidder id. */
+  readonly receivedBids: ReadonlyMap<string, Uint8Array>;
+  /** @default PHASE_TIMEOUT_MS */
+  readonly phaseTimeoutMs?: number;
+  /** Deadline of the START phase, which absorbs skew in when providers close bidding. */
+  readonly startTimeoutMs?: number;
+  readonly log?: Logger;
+  /** Source of ρ and nonces. @default crypto.randomBytes */
+  readonly random?: (n: number) => Uint8Array;
+  /** Test and simulation hook; honest providers leave it unset. */
+  readonly outgoing?: OutgoingHook;
+  /** Milliseconds clock. @default performance.now */
+  readonly now?: () => number;
+}
+
+/** Counters of one round at one provider. */
+export interface RoundStats {
+  envelopesSent: number;
+  bytesSent: number;
+  envelopesReceived: number;
+  bytesReceived: number;
+  /** Milliseconds from the round's start to the end of each phase, by phase name. */
+  phaseEndMs: Record<string, number>;
+}
+
+/** The agreed input and the outcome of a round that did not abort. */
+export interface RoundOutcome {
+  readonly ok: true;
+  readonly round: bigint;
+  readonly sid: Uint8Array;
+  /** Valid agreed bids, in bidder-id order. */
+  readonly agreedBids: readonly BidReport[];
+  /** Agreed bids the mechanism refused (they became neutral), with the reason. */
+  readonly invalidBids: readonly { bidder: string; reason: string }[];
+  /** Bidders some provider received but none by a majority (left out). */
+  readonly noMajority: readonly string[];
+  readonly bidsHash: Uint8Array;
+  readonly seed: Uint8Array;
+  readonly outcomeBytes: Uint8Array;
+  readonly outcomeHash: Uint8Array;
+  readonly summary: Record<string, unknown>;
+  readonly stats: RoundStats;
+  readonly durationMs: number;
+}
+
+/** A round that ended in ⊥ at this provider. */
+export interface RoundFailure {
+  readonly ok: false;
+  readonly round: bigint;
+  readonly sid: Uint8Array;
+  readonly reason: AbortReason;
+  readonly stats: RoundStats;
+  readonly durationMs: number;
+}
+
+/** What a round yields at one provider. */
+export type RoundResult = RoundOutcome | RoundFailure;
+
+/** The canonical hash of an outcome's bytes, H_o. */
+export function outcomeHash(outcomeBytes: Uint8Array): Uint8Array {
+  return sha256(utf8('DA/outcome/v1'), outcomeBytes);
+}
+
+/** The common coin's seed for coin index 0 (protocols.md §7.2, fast-mode merge of §7.4). */
+export function coinSeed(sid: Uint8Array, bidsHash: Uint8Array, rhos: Uint8Array[]): Uint8Array {
+  const w = new Writer().raw(utf8('DA/seed/v1')).raw(sid).u32(0).raw(bidsHash);
+  for (const r of rhos) w.raw(r);
+  return sha256(w.finish());
+}
+
+/** The BA commitment C_j. */
+export function baCommitment(
+  sid: Uint8Array,
+  j: number,
+  vector: Uint8Array,
+  rho: Uint8Array,
+  nonce: Uint8Array,
+): Uint8Array {
+  const w = new Writer().raw(utf8('DA/ba/v1')).raw(sid).u16(j).raw(sha256(vector));
+  return sha256(w.raw(rho).raw(nonce).finish());
+}
+
+type Stage = 'idle' | 'start' | 'commit' | 'reveal' | 'outcome' | 'done';
+
+const STAGE_PHASE: Record<Exclude<Stage, 'idle' | 'done'>, PhaseCode> = {
+  start: Phase.START,
+  commit: Phase.BA_COMMIT,
+  reveal: Phase.BA_REVEAL,
+  outcome: Phase.OUTCOME,
+};
+
+interface Revealed {
+  vector: Uint8Array;
+  rho: Uint8Array;
+  nonce: Uint8Array;
+  echo: Uint8Array[];
+}
+
+/** Runs the fast path of one round; feed it frames with deliver(). */
+export class FastRound {
+  private stage: Stage = 'idle';
+  private readonly m: number;
+  private readonly inbox = new Map<number, (Envelope | undefined)[]>();
+  private readonly own = new Map<number, Envelope>();
+  private timer: NodeJS.Timeout | undefined;
+  private t0 = 0;
+  private settle!: (r: RoundResult) => void;
+  private readonly done: Promise<RoundResult>;
+  private readonly stats: RoundStats = {
+    envelopesSent: 0,
+    bytesSent: 0,
+    envelopesReceived: 0,
+    bytesReceived: 0,
+    phaseEndMs: {},
+  };
+
+  // State carried from phase to phase.
+  private vector: Uint8Array = new Uint8Array(0);
+  private rho: Uint8Array = new Uint8Array(0);
+  private nonce: Uint8Array = new Uint8Array(0);
+  private decided: Omit<RoundOutcome, 'stats' | 'durationMs' | 'ok' | 'round' | 'sid'> | undefined;
+
+  constructor(private readonly ctx: RoundContext) {
+    this.m = ctx.params.providers.length;
+    this.done = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  /** The round's result, once it has one. */
+  get result(): Promise<RoundResult> {
+    return this.done;
+  }
+
+  /** True once the round has an outcome or ⊥. */
+  get finished(): boolean {
+    return this.stage === 'done';
+  }
+
+  /** Closes bidding at this provider and starts the protocol; returns the result. */
+  start(): Promise<RoundResult> {
+    if (this.stage !== 'idle') return this.done;
+    this.t0 = this.now();
+
+    // START carries this provider's own bid, so peers receive it like any other bid.
+    const payload = new Writer().raw(this.ctx.paramsHash).bytes(this.ctx.ownBid ?? new Uint8Array(0));
+    this.enter('start', this.ctx.startTimeoutMs ?? this.timeoutMs());
+    this.broadcast(Phase.START, payload.finish());
+    this.advance();
+    return this.done;
+  }
+
+  /** Stops the round with ⊥ (shutdown); no effect when it already finished. */
+  cancel(message: string): void {
+    this.fail({
+      code: AbortCode.LOCAL_FAILURE,
+      blamed: [],
+      phase: this.currentPhase(),
+      message,
+      evidence: [],
+    });
+  }
+
+  /** Hands over a frame that arrived on the authenticated channel from provider `from`. */
+  deliver(from: number, frame: Uint8Array): void {
+    if (this.stage === 'done') return;
+    this.stats.envelopesReceived++;
+    this.stats.bytesReceived += frame.length;
+    try {
+      this.accept(from, frame);
+      this.advance();
+    } catch (err) {
+      if (err instanceof RoundAbort) this.fail(err.reason);
+      else this.fail(localFailure(this.currentPhase(), err));
+    }
+  }
+
+  // --- intake ---------------------------------------------------------------------------
+
+  private accept(from: number, frame: Uint8Array): void {
+    if (from < 0 || from >= this.m || from === this.ctx.self) return;
+
+    // Parse and authenticate: the channel names the sender, the signature must agree.
+    let env: Envelope;
+    try {
+      env = openEnvelope(frame, MAX_PAYLOAD_BYTES);
+    } catch (err) {
+      throw this.abort(AbortCode.BAD_MESSAGE, [from], `undecodable frame: ${errText(err)}`, [frame]);
+    }
+    if (!equalBytes(env.sid, this.ctx.sid)) return; // another round's; the node routes those
+    if (env.from !== from) {
+      const msg = `frame on the channel of ${this.name(from)} claims to come from ${env.from}`;
+      throw this.abort(AbortCode.BAD_SIGNATURE, [from], msg, [frame]);
+    }
+    if (!verifyEnvelope(env, this.ctx.verifiers[from]!)) {
+      const msg = `bad signature on ${phaseName(env.phase)} from ${this.name(from)}`;
+      throw this.abort(AbortCode.BAD_SIGNATURE, [from], msg, [frame]);
+    }
+    if (env.to !== BROADCAST) {
+      const msg = `${phaseName(env.phase)} from ${this.name(from)} is not a broadcast`;
+      throw this.abort(AbortCode.BAD_MESSAGE, [from], msg, [frame]);
+    }
+
+    // One message per phase and sender: a second, different one is equivocation.
+    const slots = this.slots(env.phase);
+    const earlier = slots[from];
+    if (earlier) {
+      if (equalBytes(earlier.bytes, env.bytes)) return;
+      const msg = `${this.name(from)} signed two different ${phaseName(env.phase)} messages`;
+      throw this.abort(AbortCode.EQUIVOCATION, [from], msg, [earlier.bytes, env.bytes]);
+    }
+    slots[from] = env;
+
+    if (env.phase === Phase.ABORT) this.onPeerAbort(env);
+    else if (!(Object.values(STAGE_PHASE) as number[]).includes(env.phase)) {
+      const msg = `${this.name(from)} sent ${phaseName(env.phase)}, which the fast path never uses`;
+      throw this.abort(AbortCode.BAD_MESSAGE, [from], msg, [frame]);
+    }
+  }
+
+  private onPeerAbort(env: Envelope): void {
+    let claim: AbortReason;
+    try {
+      claim = decodeAbortPayload(env.payload, this.m);
+    } catch (err) {
+      const msg = `${this.name(env.from)} aborted with an undecodable reason: ${errText(err)}`;
+      throw this.abort(AbortCode.PEER_ABORT, [env.from], msg, [env.bytes]);
+    }
+
+    // Evidence of equivocation is checked and, when it holds, adopted as our own finding.
+    const proven = this.provenEquivocator(claim.evidence);
+    if (proven !== null) {
+      const msg = `${this.name(proven)} signed two different messages for one step`;
+      throw this.abort(AbortCode.EQUIVOCATION, [proven], msg, claim.evidence.slice(0, 2));
+    }
+    const badOpener = this.provenBadOpening(claim.evidence);
+    if (badOpener !== null) {
+      const msg = `${this.name(badOpener)} revealed values that do not open its commitment`;
+      throw this.abort(AbortCode.BAD_OPENING, [badOpener], msg, claim.evidence.slice(0, 2));
+    }
+    const blamed = claim.blamed.map((b) => this.name(b)).join(', ') || 'nobody';
+    throw new RoundAbort({
+      code: AbortCode.PEER_ABORT,
+      blamed: claim.blamed,
+      phase: claim.phase,
+      message:
+        `${this.name(env.from)} aborted (${abortCodeName(claim.code)}: ${claim.message}); ` +
+        `it blames ${blamed}`,
+      evidence: [env.bytes],
+      reportedBy: env.from,
+    });
+  }
+
+  /** Returns s when `evidence` holds two different validly signed envelopes of s for one step. */
+  private provenEquivocator(evidence: readonly Uint8Array[]): number | null {
+    if (evidence.length < 2) return null;
+    try {
+      const a = openEnvelope(evidence[0]!, MAX_PAYLOAD_BYTES);
+      const b = openEnvelope(evidence[1]!, MAX_PAYLOAD_BYTES);
+      const same =
+        a.from === b.from && a.phase === b.phase && a.to === b.to && equalBytes(a.sid, b.sid);
+      if (!same || a.from >= this.m || !equalBytes(a.sid, this.ctx.sid)) return null;
+      if (equalBytes(a.bytes, b.bytes)) return null;
+      const v = this.ctx.verifiers[a.from]!;
+      return verifyEnvelope(a, v) && verifyEnvelope(b, v) ? a.from : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Returns s when `evidence` is s's signed commitment and a signed reveal that fails it. */
+  private provenBadOpening(evidence: readonly Uint8Array[]): number | null {
+    if (evidence.length < 2) return null;
+    try {
+      const c = openEnvelope(evidence[0]!, MAX_PAYLOAD_BYTES);
+      const r = openEnvelope(evidence[1]!, MAX_PAYLOAD_BYTES);
+      const shape =
+        c.phase === Phase.BA_COMMIT && r.phase === Phase.BA_REVEAL && c.from === r.from;
+      if (!shape || c.from >= this.m || !equalBytes(c.sid, this.ctx.sid)) return null;
+      if (!equalBytes(r.sid, this.ctx.sid)) return null;
+      const v = this.ctx.verifiers[c.from]!;
+      if (!verifyEnvelope(c, v) || !verifyEnvelope(r, v)) return null;
+      const rd = new Reader(r.payload, 'BA_REVEAL');
+      const opened = baCommitment(this.ctx.sid, c.from, rd.bytes(), rd.raw(32), rd.raw(32));
+      return equalBytes(opened, c.payload) ? null : c.from;
+    } catch {
+      return null;
+    }
+  }
+
+  // --- phase machine ----------------------------------------------------------------------
+
+  private advance(): void {
+    for (;;) {
+      if (this.stage === 'idle' || this.stage === 'done') return;
+      const phase = STAGE_PHASE[this.stage];
+      if (this.missing(phase).length > 0) return;
+      this.stats.phaseEndMs[phaseName(phase)] = Math.round(this.now() - this.t0);
+
+      if (this.stage === 'start') this.afterStart();
+      else if (this.stage === 'commit') this.afterCommit();
+      else if (this.stage === 'reveal') this.afterReveal();
+      else this.afterOutcome();
+    }
+  }
+
+  private afterStart(): void {
+    // Every provider must run with our parameters; its own bid joins our received vector.
+    const bids = new Map(this.ctx.receivedBids);
+    for (let i = 0; i < this.m; i++) {
+      const env = this.envelope(Phase.START, i);
+      const r = new Reader(env.payload, 'START');
+      const { hash, bid } = this.parse(env, () => ({ hash: r.raw(32), bid: r.bytes(MAX_BID_BYTES) }));
+      this.parse(env, () => r.end());
+      if (!equalBytes(hash, this.ctx.paramsHash)) {
+        const msg = `${this.name(i)} runs with other session parameters`;
+        throw this.abort(AbortCode.PARAMS_MISMATCH, [i], msg, [env.bytes]);
+      }
+      if (bid.length > 0) bids.set(this.ctx.params.providers[i]!.id, bid);
+    }
+
+    // Commit to the received vector and the coin's randomness together.
+    this.vector = encodeBidVector([...bids].map(([bidder, bytes]) => ({ bidder, bytes })));
+    const random = this.ctx.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
+    this.rho = random(32);
+    this.nonce = random(32);
+    const c = baCommitment(this.ctx.sid, this.ctx.self, this.vector, this.rho, this.nonce);
+    this.enter('commit');
+    this.broadcast(Phase.BA_COMMIT, c);
+  }
+
+  private afterCommit(): void {
+    for (let i = 0; i < this.m; i++) {
+      const env = this.envelope(Phase.BA_COMMIT, i);
+      if (env.payload.length !== 32) {
+        const msg = `${this.name(i)} sent a commitment of ${env.payload.length} bytes`;
+        throw this.abort(AbortCode.BAD_MESSAGE, [i], msg, [env.bytes]);
+      }
+    }
+
+    // Reveal, echoing every signed commitment so that a split commitment is caught.
+    const w = new Writer(this.vector.length + 128 + this.m * 200)
+      .bytes(this.vector)
+      .raw(this.rho)
+      .raw(this.nonce)
+      .u16(this.m);
+    for (let i = 0; i < this.m; i++) w.bytes(this.envelope(Phase.BA_COMMIT, i).bytes);
+    this.enter('reveal');
+    this.broadcast(Phase.BA_REVEAL, w.finish());
+  }
+
+  private afterReveal(): void {
+    const revealed = this.readReveals();
+    this.checkEchoes(revealed);
+    this.checkOpenings(revealed);
+    const vectors = revealed.map((r, i) =>
+      this.parse(this.envelope(Phase.BA_REVEAL, i), () => decodeBidVector(r.vector)),
+    );
+
+    // Decide bidder by bidder; invalid agreed bids become neutral (the bidder is left out).
+    const { agreed, noMajority } = decideMajority(vectors);
+    const providerIds = new Set(this.ctx.params.providers.map((p) => p.id));
+    const valid: BidReport[] = [];
+    const invalidBids: { bidder: string; reason: string }[] = [];
+    for (const b of agreed) {
+      const reason = this.ctx.mechanism.checkBid(b.bidder, b.bytes, providerIds);
+      if (reason === null) valid.push(b);
+      else invalidBids.push({ bidder: b.bidder, reason });
+    }
+
+    // Coin, then the mechanism on the agreed vector.
+    const bidsHash = bidVectorHash(valid);
+    const seed = coinSeed(this.ctx.sid, bidsHash, revealed.map((r) => r.rho));
+    const result = this.ctx.mechanism.run(valid, seed);
+    const oHash = outcomeHash(result.outcomeBytes);
+    this.decided = {
+      agreedBids: valid,
+      invalidBids,
+      noMajority,
+      bidsHash,
+      seed,
+      outcomeBytes: result.outcomeBytes,
+      outcomeHash: oHash,
+      summary: result.summary,
+    };
+    this.ctx.log?.debug(
+      { bids: valid.length, invalid: invalidBids.length, noMajority: noMajority.length },
+      'bid vector agreed',
+    );
+    this.enter('outcome');
+    this.broadcast(Phase.OUTCOME, new Writer(64).raw(bidsHash).raw(oHash).finish());
+  }
+
+  private afterOutcome(): void {
+    const d = this.decided!;
+    for (let i = 0; i < this.m; i++) {
+      const env = this.envelope(Phase.OUTCOME, i);
+      if (env.payload.length !== 64) {
+        throw this.abort(AbortCode.BAD_MESSAGE, [i], `${this.name(i)} sent a bad OUTCOME`, [
+          env.bytes,
+        ]);
+      }
+      if (!equalBytes(env.payload.subarray(0, 32), d.bidsHash)) {
+        const msg = `${this.name(i)} announced another agreed bid vector`;
+        throw this.abort(AbortCode.INPUT_MISMATCH, [i], msg, [env.bytes]);
+      }
+      if (!equalBytes(env.payload.subarray(32), d.outcomeHash)) {
+        const msg = `${this.name(i)} announced another outcome`;
+        throw this.abort(AbortCode.OUTCOME_MISMATCH, [i], msg, [env.bytes]);
+      }
+    }
+
+    this.finish({
+      ok: true,
+      round: this.ctx.round,
+      sid: this.ctx.sid,
+      ...d,
+      stats: this.stats,
+      durationMs: this.now() - this.t0,
+    });
+  }
+
+  private readReveals(): Revealed[] {
+    const out: Revealed[] = [];
+    for (let i = 0; i < this.m; i++) {
+      const env = this.envelope(Phase.BA_REVEAL, i);
+      out.push(
+        this.parse(env, () => {
+          const r = new Reader(env.payload, 'BA_REVEAL');
+          const vector = r.bytes();
+          const rho = r.raw(32);
+          const nonce = r.raw(32);
+          const count = r.u16();
+          if (count !== this.m) throw new InvalidMessageError(`echo of ${count} commitments`);
+          const echo: Uint8Array[] = [];
+          for (let s = 0; s < count; s++) echo.push(r.bytes(64 * 1024));
+          r.end();
+          return { vector, rho, nonce, echo };
+        }),
+      );
+    }
+    return out;
+  }
+
+  private checkEchoes(revealed: Revealed[]): void {
+    for (let i = 0; i < this.m; i++) {
+      for (let s = 0; s < this.m; s++) {
+        const echoed = revealed[i]!.echo[s]!;
+        const mine = this.envelope(Phase.BA_COMMIT, s);
+        if (equalBytes(echoed, mine.bytes)) continue;
+
+        // A differing copy is either the signer's equivocation or the echoer's forgery.
+        if (this.provenEquivocator([mine.bytes, echoed]) === s) {
+          const msg = `${this.name(s)} sent different commitments to different providers`;
+          throw this.abort(AbortCode.EQUIVOCATION, [s], msg, [mine.bytes, echoed]);
+        }
+        const msg = `${this.name(i)} echoed a commitment of ${this.name(s)} that it did not sign`;
+        throw this.abort(AbortCode.BAD_MESSAGE, [i], msg, [
+          this.envelope(Phase.BA_REVEAL, i).bytes,
+        ]);
+      }
+    }
+  }
+
+  private checkOpenings(revealed: Revealed[]): void {
+    for (let i = 0; i < this.m; i++) {
+      const r = revealed[i]!;
+      const commit = this.envelope(Phase.BA_COMMIT, i);
+      const c = baCommitment(this.ctx.sid, i, r.vector, r.rho, r.nonce);
+      if (!equalBytes(c, commit.payload)) {
+        const msg = `${this.name(i)} revealed values that do not open its commitment`;
+        const reveal = this.envelope(Phase.BA_REVEAL, i);
+        throw this.abort(AbortCode.BAD_OPENING, [i], msg, [commit.bytes, reveal.bytes]);
+      }
+    }
+  }
+
+  // --- plumbing ---------------------------------------------------------------------------
+
+  private enter(stage: Stage, timeoutMs = this.timeoutMs()): void {
+    this.stage = stage;
+    clearTimeout(this.timer);
+    const phase = STAGE_PHASE[stage as keyof typeof STAGE_PHASE];
+    this.timer = setTimeout(() => this.onDeadline(phase), timeoutMs);
+  }
+
+  private onDeadline(phase: PhaseCode): void {
+    if (this.stage === 'done') return;
+    const missing = this.missing(phase);
+    const names = missing.map((i) => this.name(i)).join(', ');
+    this.fail({
+      code: AbortCode.TIMEOUT,
+      blamed: missing,
+      phase,
+      message: `deadline of ${phaseName(phase)} passed without a message from ${names}`,
+      evidence: [],
+    });
+  }
+
+  private broadcast(phase: PhaseCode, payload: Uint8Array): void {
+    const peers = [...Array(this.m).keys()].filter((i) => i !== this.ctx.self);
+    const own = this.seal(phase, payload);
+    this.slots(phase)[this.ctx.self] = own;
+    this.own.set(phase, own);
+
+    // Honest providers send the same envelope to all; a deviation hook may rewrite per peer.
+    const rewritten = this.ctx.outgoing?.(phase, payload, peers) ?? null;
+    for (const to of peers) {
+      let frame = own.bytes;
+      if (rewritten?.has(to)) {
+        const p = rewritten.get(to);
+        if (p === null || p === undefined) continue;
+        frame = this.seal(phase, p).bytes;
+      }
+      this.stats.envelopesSent++;
+      this.stats.bytesSent += frame.length;
+      this.ctx.transport.send(to, frame);
+    }
+  }
+
+  private seal(phase: PhaseCode, payload: Uint8Array): Envelope {
+    const fields = { phase, sid: this.ctx.sid, from: this.ctx.self, to: BROADCAST, payload };
+    const bytes = sealEnvelope(this.ctx.identity, fields);
+    return { ...fields, signature: bytes.subarray(bytes.length - 64), bytes };
+  }
+
+  private slots(phase: number): (Envelope | undefined)[] {
+    let s = this.inbox.get(phase);
+    if (!s) {
+      s = new Array<Envelope | undefined>(this.m);
+      this.inbox.set(phase, s);
+    }
+    return s;
+  }
+
+  private envelope(phase: PhaseCode, i: number): Envelope {
+    return this.slots(phase)[i]!;
+  }
+
+  private missing(phase: PhaseCode): number[] {
+    const s = this.slots(phase);
+    const out: number[] = [];
+    for (let i = 0; i < this.m; i++) if (!s[i]) out.push(i);
+    return out;
+  }
+
+  private parse<T>(env: Envelope, f: () => T): T {
+    try {
+      return f();
+    } catch (err) {
+      const msg = `${this.name(env.from)} sent a malformed ${phaseName(env.phase)}: ${errText(err)}`;
+      throw this.abort(AbortCode.BAD_MESSAGE, [env.from], msg, [env.bytes]);
+    }
+  }
+
+  private abort(
+    code: AbortCodeValue,
+    blamed: number[],
+    message: string,
+    evidence: Uint8Array[],
+  ): RoundAbort {
+    return new RoundAbort({ code, blamed, phase: this.currentPhase(), message, evidence });
+  }
+
+  private fail(reason: AbortReason): void {
+    if (this.stage === 'done') return;
+
+    // Tell every peer, once, so that the whole cluster ends the round with ⊥ promptly.
+    if (this.stage !== 'idle' && reason.code !== AbortCode.PEER_ABORT) {
+      try {
+        this.broadcast(Phase.ABORT, encodeAbortPayload(reason));
+      } catch (err) {
+        this.ctx.log?.warn({ err }, 'could not broadcast ABORT');
+      }
+    }
+    this.ctx.log?.info(
+      { code: abortCodeName(reason.code), blamed: reason.blamed, phase: phaseName(reason.phase) },
+      `round ${this.ctx.round} aborted: ${reason.message}`,
+    );
+    this.finish({
+      ok: false,
+      round: this.ctx.round,
+      sid: this.ctx.sid,
+      reason,
+      stats: this.stats,
+      durationMs: this.now() - this.t0,
+    });
+  }
+
+  private finish(result: RoundResult): void {
+    this.stage = 'done';
+    clearTimeout(this.timer);
+    this.settle(result);
+  }
+
+  private currentPhase(): number {
+    return this.stage === 'idle' || this.stage === 'done' ? 0 : STAGE_PHASE[this.stage];
+  }
+
+  private timeoutMs(): number {
+    return this.ctx.phaseTimeoutMs ?? PHASE_TIMEOUT_MS;
+  }
+
+  private now(): number {
+    return (this.ctx.now ?? (() => performance.now()))();
+  }
+
+  private name(i: number): string {
+    const p = this.ctx.params.providers[i];
+    return p ? `provider ${i} (${p.id})` : `provider ${i}`;
+  }
+}
+
+function localFailure(phase: number, err: unknown): AbortReason {
+  return {
+    code: AbortCode.LOCAL_FAILURE,
+    blamed: [],
+    phase,
+    message: `local failure: ${errText(err)}`,
+    evidence: [],
+  };
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Hex of a session id, for logs and maps. */
+export function sidHex(sid: Uint8Array): string {
+  return toHex(sid);
+}
