@@ -69,7 +69,13 @@ export class Writer {
 
   /** A UTF-8 string with a u32 byte-length prefix. */
   string(s: string): this {
-    return this.bytes(TEXT.encode(s));
+    // Ids and tags are ASCII: write them directly instead of allocating an encoded copy.
+    if (!isAscii(s)) return this.bytes(TEXT.encode(s));
+    this.u32(s.length);
+    this.ensure(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[this.len + i] = s.charCodeAt(i);
+    this.len += s.length;
+    return this;
   }
 
   /** The bytes written so far (a copy-free view). */
@@ -151,6 +157,7 @@ export class Reader {
   /** A length-prefixed UTF-8 string; invalid UTF-8 is refused. */
   string(maxBytes = 1024): string {
     const b = this.bytes(maxBytes);
+    if (b.length <= 256 && b.every((c) => c < 0x80)) return String.fromCharCode(...b);
     try {
       return UTF8.decode(b);
     } catch {
@@ -170,6 +177,11 @@ export class Reader {
       throw new InvalidMessageError(`${this.what}: truncated (needs ${n} more bytes at ${this.pos})`);
     }
   }
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 function checkUint(v: number, max: number): number {

@@ -65,6 +65,11 @@ export function decideMajority(vectors: readonly (readonly BidReport[])[]): {
   noMajority: string[];
 } {
   const m = vectors.length;
+
+  // When every provider holds the same vector object, it is the agreed one.
+  if (m > 0 && vectors.every((v) => v === vectors[0])) {
+    return { agreed: [...vectors[0]!], noMajority: [] };
+  }
   const byBidder = new Map<string, Uint8Array[]>();
   for (const v of vectors) {
     for (const b of v) {

@@ -427,9 +427,15 @@ export class FastRound {
     const revealed = this.readReveals();
     this.checkEchoes(revealed);
     this.checkOpenings(revealed);
-    const vectors = revealed.map((r, i) =>
-      this.parse(this.envelope(Phase.BA_REVEAL, i), () => decodeBidVector(r.vector)),
-    );
+    // Vectors equal to ours (the common case) are decoded once.
+    let mine: BidReport[] | undefined;
+    const vectors = revealed.map((r, i) => {
+      if (equalBytes(r.vector, this.vector)) {
+        mine ??= this.parse(this.envelope(Phase.BA_REVEAL, i), () => decodeBidVector(r.vector));
+        return mine;
+      }
+      return this.parse(this.envelope(Phase.BA_REVEAL, i), () => decodeBidVector(r.vector));
+    });
 
     // Decide bidder by bidder; invalid agreed bids become neutral (the bidder is left out).
     const { agreed, noMajority } = decideMajority(vectors);

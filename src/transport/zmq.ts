@@ -96,7 +96,7 @@ export interface ZmqTransportOptions {
 export interface ZmqTransportStats extends TransportStats {
   /** Sum of all the drop counters below. */
   framesDropped: number;
-  /** Frames larger than maxFrameBytes, refused by send(). */
+  /** Frames larger than maxFrameBytes, refused by send() or arriving from a peer. */
   droppedOversize: number;
   /** Frames refused because a peer's queue was full. */
   droppedQueueFull: number;
@@ -120,6 +120,11 @@ export const MAX_QUEUE_FRAMES = 10_000;
 export const MAX_QUEUE_BYTES = 256 * 1024 * 1024;
 /** Default linger on close, in milliseconds. */
 export const LINGER_MS = 100;
+/**
+ * libzmq applies maxMessageSize to the encrypted CURVE MESSAGE command (payload plus a 33-byte
+ * header and MAC), so the socket limit gets this slack; the receive loop applies the exact one.
+ */
+const CURVE_WIRE_SLACK_BYTES = 1024;
 
 interface Channel {
   readonly dealer: zmq.Dealer;
@@ -204,7 +209,7 @@ export class ZmqTransport implements Transport {
       zapDomain: zap.domain,
       zapEnforceDomain: true,
       handover: true,
-      maxMessageSize: cfg.maxFrameBytes,
+      maxMessageSize: cfg.maxFrameBytes + CURVE_WIRE_SLACK_BYTES,
     });
     try {
       await router.bind(cfg.bindAddress);
@@ -354,9 +359,14 @@ export class ZmqTransport implements Transport {
           continue;
         }
         const body = parts[0];
-        if (parts.length !== 1 || body === undefined || body.length > this.maxFrameBytes) {
+        if (parts.length !== 1 || body === undefined) {
           bump(this.counters, 'droppedMalformed');
-          this.log?.warn({ from, parts: parts.length }, 'malformed message dropped');
+          this.log?.warn({ from, parts: parts.length }, 'multi-part message dropped');
+          continue;
+        }
+        if (body.length > this.maxFrameBytes) {
+          bump(this.counters, 'droppedOversize');
+          this.log?.warn({ from, bytes: body.length }, 'oversized frame from a peer dropped');
           continue;
         }
 

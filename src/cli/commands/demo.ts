@@ -59,6 +59,8 @@ export interface DemoSummary {
   submitMs: number;
   roundMs: number;
   phaseMs: Record<string, number>;
+  /** CPU time each provider process spent from close to its result. */
+  perProviderCpuMs: number[];
   envelopes: number;
   bytes: number;
   bidsRefused: number;
@@ -262,10 +264,12 @@ function summarise(
 
   // Per-phase times (slowest provider) and the protocol's envelopes and bytes, all providers.
   const phaseMs: Record<string, number> = {};
+  const perProviderCpuMs: number[] = [];
   let envelopes = 0;
   let bytes = 0;
   for (const r of report.results) {
     if ('error' in r) continue;
+    perProviderCpuMs.push(r.json.cpuMs ?? 0);
     envelopes += r.json.stats.envelopesSent;
     bytes += r.json.stats.bytesSent;
     for (const [p, ms] of Object.entries(r.json.stats.phaseEndMs)) {
@@ -288,6 +292,7 @@ function summarise(
     submitMs: round2(submitMs),
     roundMs: round2(roundMs),
     phaseMs,
+    perProviderCpuMs,
     envelopes,
     bytes,
     bidsRefused,
