@@ -94,7 +94,11 @@ export class AuctionClient {
   }
 
   /** Submits many bids with bounded concurrency; returns every refusal. */
-  async submitBids(round: bigint, bids: readonly UserBid[], concurrency = 64): Promise<BidRefusal[]> {
+  async submitBids(
+    round: bigint,
+    bids: readonly UserBid[],
+    concurrency = 64,
+  ): Promise<BidRefusal[]> {
     const refusals: BidRefusal[] = [];
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -113,7 +117,8 @@ export class AuctionClient {
       this.rpcs.map((r) => this.ask(r, { type: 'close', round: String(round) })),
     );
     replies.forEach((rep, i) => {
-      if (!isOk(rep)) throw new AuctioneerError('CLOSE_FAILED', `provider ${i}: ${errorOf(rep).message}`);
+      if (!isOk(rep))
+        throw new AuctioneerError('CLOSE_FAILED', `provider ${i}: ${errorOf(rep).message}`);
     });
   }
 

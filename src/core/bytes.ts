@@ -174,7 +174,9 @@ export class Reader {
 
   private need(n: number): void {
     if (this.pos + n > this.buf.length) {
-      throw new InvalidMessageError(`${this.what}: truncated (needs ${n} more bytes at ${this.pos})`);
+      throw new InvalidMessageError(
+        `${this.what}: truncated (needs ${n} more bytes at ${this.pos})`,
+      );
     }
   }
 }

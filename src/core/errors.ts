@@ -53,7 +53,8 @@ export class TimeoutError extends AuctioneerError {
 
 /** Renders a received value for an error message, short and unambiguous. */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? value.slice(0, 80) + '…' : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 80 ? value.slice(0, 80) + '…' : value);
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
   if (value === undefined) return 'nothing';

@@ -5,8 +5,9 @@
  * - Money is an integer number of micro-units (1 currency unit = 1_000_000 micro-units);
  *   a price is micro-units per bandwidth unit, so price × units is micro-units.
  *
- * Everything that decides an outcome is a bigint; the bounds below keep every product of a
- * price and a quantity, and every sum over 10^6 agents, far inside 64 bits.
+ * Everything that decides an outcome is a bigint. A price or a quantity fits 64 bits; a
+ * product of the two can reach 10^21, so money totals are encoded in 128 bits (docs/decisions.md
+ * D1).
  */
 import { InvalidInputError } from './errors.js';
 

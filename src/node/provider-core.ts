@@ -16,7 +16,12 @@ import {
   type RoundResult,
 } from '../protocol/fast-round.js';
 import { Verifier, type SigningIdentity } from '../protocol/identity.js';
-import { checkClusterParams, clusterParamsHash, sessionId, type ClusterParams } from '../protocol/session.js';
+import {
+  checkClusterParams,
+  clusterParamsHash,
+  sessionId,
+  type ClusterParams,
+} from '../protocol/session.js';
 import type { Transport } from '../transport/transport.js';
 
 /** Frames of rounds not started yet are kept up to this many, per provider. */
@@ -93,7 +98,10 @@ export class ProviderCore {
 
     const state = this.state(round);
     if (state.engine) {
-      throw new BidRefusedError('ROUND_CLOSED', `round ${round} is closed for bids at this provider`);
+      throw new BidRefusedError(
+        'ROUND_CLOSED',
+        `round ${round} is closed for bids at this provider`,
+      );
     }
     const earlier = state.bids.get(bidder);
     if (earlier && !equalBytes(earlier, bytes)) {

@@ -121,7 +121,8 @@ export function verifyResult(
   verifier: Verifier,
 ): VerifiedResult {
   const who = `result of provider ${index}`;
-  if (json.provider !== index) throw new InvalidMessageError(`${who}: claims index ${json.provider}`);
+  if (json.provider !== index)
+    throw new InvalidMessageError(`${who}: claims index ${json.provider}`);
   if (json.sid !== toHex(expectedSid)) throw new InvalidMessageError(`${who}: other session id`);
 
   const bidsHash = fromHex(json.bidsHash, 32, `${who}.bidsHash`);
@@ -152,7 +153,10 @@ function statement(
   bidsHash: Uint8Array,
   oHash: Uint8Array,
 ): Uint8Array {
-  const w = new Writer().raw(RESULT_DOMAIN).raw(sid).u8(status === 'outcome' ? 1 : 2);
+  const w = new Writer()
+    .raw(RESULT_DOMAIN)
+    .raw(sid)
+    .u8(status === 'outcome' ? 1 : 2);
   return sha256(w.raw(bidsHash).raw(oHash).finish());
 }
 

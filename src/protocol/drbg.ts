@@ -25,7 +25,11 @@ export class Drbg {
     label: string,
   ) {
     const l = utf8(label);
-    this.prefix = new Writer(DOMAIN.length + 4 + l.length).raw(DOMAIN).u32(l.length).raw(l).finish();
+    this.prefix = new Writer(DOMAIN.length + 4 + l.length)
+      .raw(DOMAIN)
+      .u32(l.length)
+      .raw(l)
+      .finish();
   }
 
   /** The next n bytes of the stream. */

@@ -217,7 +217,9 @@ export class FastRound {
     this.t0 = this.now();
 
     // START carries this provider's own bid, so peers receive it like any other bid.
-    const payload = new Writer().raw(this.ctx.paramsHash).bytes(this.ctx.ownBid ?? new Uint8Array(0));
+    const payload = new Writer()
+      .raw(this.ctx.paramsHash)
+      .bytes(this.ctx.ownBid ?? new Uint8Array(0));
     this.enter('start', this.ctx.startTimeoutMs ?? this.timeoutMs());
     this.broadcast(Phase.START, payload.finish());
     this.advance();
@@ -259,7 +261,9 @@ export class FastRound {
     try {
       env = openEnvelope(frame, MAX_PAYLOAD_BYTES);
     } catch (err) {
-      throw this.abort(AbortCode.BAD_MESSAGE, [from], `undecodable frame: ${errText(err)}`, [frame]);
+      throw this.abort(AbortCode.BAD_MESSAGE, [from], `undecodable frame: ${errText(err)}`, [
+        frame,
+      ]);
     }
     if (!equalBytes(env.sid, this.ctx.sid)) return; // another round's; the node routes those
     if (env.from !== from) {
@@ -348,8 +352,7 @@ export class FastRound {
     try {
       const c = openEnvelope(evidence[0]!, MAX_PAYLOAD_BYTES);
       const r = openEnvelope(evidence[1]!, MAX_PAYLOAD_BYTES);
-      const shape =
-        c.phase === Phase.BA_COMMIT && r.phase === Phase.BA_REVEAL && c.from === r.from;
+      const shape = c.phase === Phase.BA_COMMIT && r.phase === Phase.BA_REVEAL && c.from === r.from;
       if (!shape || c.from >= this.m || !equalBytes(c.sid, this.ctx.sid)) return null;
       if (!equalBytes(r.sid, this.ctx.sid)) return null;
       const v = this.ctx.verifiers[c.from]!;
@@ -384,7 +387,10 @@ export class FastRound {
     for (let i = 0; i < this.m; i++) {
       const env = this.envelope(Phase.START, i);
       const r = new Reader(env.payload, 'START');
-      const { hash, bid } = this.parse(env, () => ({ hash: r.raw(32), bid: r.bytes(MAX_BID_BYTES) }));
+      const { hash, bid } = this.parse(env, () => ({
+        hash: r.raw(32),
+        bid: r.bytes(MAX_BID_BYTES),
+      }));
       this.parse(env, () => r.end());
       if (!equalBytes(hash, this.ctx.paramsHash)) {
         const msg = `${this.name(i)} runs with other session parameters`;
@@ -450,7 +456,11 @@ export class FastRound {
 
     // Coin, then the mechanism on the agreed vector.
     const bidsHash = bidVectorHash(valid);
-    const seed = coinSeed(this.ctx.sid, bidsHash, revealed.map((r) => r.rho));
+    const seed = coinSeed(
+      this.ctx.sid,
+      bidsHash,
+      revealed.map((r) => r.rho),
+    );
     const result = this.ctx.mechanism.run(valid, seed);
     const oHash = outcomeHash(result.outcomeBytes);
     this.decided = {

@@ -39,7 +39,8 @@ export function generateCurveKeyPair(): CurveKeyPair {
  * @throws RangeError for a length that is not a multiple of 5 or a character outside Z85.
  */
 export function z85Decode(text: string): Uint8Array {
-  if (text.length % 5 !== 0) throw new RangeError(`z85: length ${text.length} is not a multiple of 5`);
+  if (text.length % 5 !== 0)
+    throw new RangeError(`z85: length ${text.length} is not a multiple of 5`);
   const out = new Uint8Array((text.length / 5) * 4);
   const view = new DataView(out.buffer);
   for (let i = 0; i < text.length; i += 5) {
@@ -61,7 +62,8 @@ export function z85Decode(text: string): Uint8Array {
  * @throws RangeError for a length that is not a multiple of 4.
  */
 export function z85Encode(bytes: Uint8Array): string {
-  if (bytes.length % 4 !== 0) throw new RangeError(`z85: length ${bytes.length} is not a multiple of 4`);
+  if (bytes.length % 4 !== 0)
+    throw new RangeError(`z85: length ${bytes.length} is not a multiple of 4`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let out = '';
   for (let i = 0; i < bytes.length; i += 4) {
@@ -145,7 +147,8 @@ function publicFromSecret(secret: Uint8Array): Uint8Array {
 }
 
 function privateKeyObject(secret: Uint8Array): KeyObject {
-  if (secret.length !== KEY_BYTES) throw new RangeError(`x25519: secret key of ${secret.length} bytes`);
+  if (secret.length !== KEY_BYTES)
+    throw new RangeError(`x25519: secret key of ${secret.length} bytes`);
   const der = Buffer.concat([PKCS8_X25519_PREFIX, secret]);
   return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
 }

@@ -122,7 +122,9 @@ export class MemoryNetwork {
 
   /** Use createMemoryNetwork(); the network and its transports are built together. */
   constructor(m: number, opts: MemoryNetworkOptions) {
-    if (!Number.isInteger(m) || m < 1) throw new RangeError(`m: expected an integer ≥ 1, got ${m}`);
+    if (!Number.isInteger(m) || m < 1) {
+      throw new RangeError(`m: expected an integer ≥ 1, got ${m}`);
+    }
     this.size = m;
     this.maxDelayMs = wholeMs('maxDelayMs', opts.maxDelayMs);
     this.latencyMs = wholeMs('latencyMs', opts.latencyMs);
@@ -236,7 +238,8 @@ export class MemoryNetwork {
 
   private enqueue(from: ProviderIndex, to: ProviderIndex, frame: Uint8Array, injected: boolean) {
     // Due time on the virtual clock: latency plus a seeded random delay.
-    const delay = this.maxDelayMs > 0 ? Number(this.rng.uniformInt(BigInt(this.maxDelayMs + 1))) : 0;
+    const delay =
+      this.maxDelayMs > 0 ? Number(this.rng.uniformInt(BigInt(this.maxDelayMs + 1))) : 0;
     let dueAt = this.now + this.latencyMs + delay;
 
     // Order constraints: global send order without reorder, channel order with fifo.
@@ -444,10 +447,7 @@ export class MemoryTransport implements Transport {
  *
  * @throws RangeError for m < 1 or a negative or fractional delay.
  */
-export function createMemoryNetwork(
-  m: number,
-  opts: MemoryNetworkOptions,
-): MemoryTransport[] {
+export function createMemoryNetwork(m: number, opts: MemoryNetworkOptions): MemoryTransport[] {
   return new MemoryNetwork(m, opts).endpoints();
 }
 

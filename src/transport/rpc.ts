@@ -6,7 +6,8 @@
  *
  * Wire format, one message per request and per reply, two frames each:
  *   request: [request id (1..128 bytes), JSON body]
- *   reply:   [same request id, JSON `{ ok: true, result }` or `{ ok: false, error: { code, message } }`]
+ *   reply:   [same request id, JSON `{ ok: true, result }`
+ *                          or `{ ok: false, error: { code, message } }`]
  * The id travels outside the JSON so that even a malformed or oversized body gets its error
  * reply routed to the waiting request. JSON has no bigint: callers send amounts as strings.
  *
@@ -20,7 +21,12 @@ import * as zmq from 'zeromq';
 import type { Logger } from 'pino';
 import { AuctioneerError, ConfigError, TimeoutError } from '../core/errors.js';
 import { TransportError, RpcRemoteError } from './errors.js';
-import { checkCurveKeyPair, generateCurveKeyPair, parseCurveKey, type CurveKeyPair } from './curve.js';
+import {
+  checkCurveKeyPair,
+  generateCurveKeyPair,
+  parseCurveKey,
+  type CurveKeyPair,
+} from './curve.js';
 import { registerZapDomain, type ZapRegistration } from './zap.js';
 import { SendQueue } from './send-queue.js';
 
@@ -54,11 +60,7 @@ export interface RpcServerOptions {
 
 /** Error codes the server itself puts in replies (handlers add their own errors' codes). */
 export type RpcServerErrorCode =
-  | 'MALFORMED_REQUEST'
-  | 'REQUEST_TOO_LARGE'
-  | 'BUSY'
-  | 'INTERNAL'
-  | 'BAD_RESULT';
+  'MALFORMED_REQUEST' | 'REQUEST_TOO_LARGE' | 'BUSY' | 'INTERNAL' | 'BAD_RESULT';
 
 /** Default largest request body: 1 MiB. */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
@@ -124,9 +126,7 @@ export class RpcServer {
     const zap = await registerZapDomain(
       'auctioneer/rpc',
       (req) =>
-        req.mechanism === 'CURVE'
-          ? { allow: true }
-          : { allow: false, reason: 'CURVE required' },
+        req.mechanism === 'CURVE' ? { allow: true } : { allow: false, reason: 'CURVE required' },
       opts.log,
     );
     const router = new zmq.Router({
@@ -179,7 +179,8 @@ export class RpcServer {
   private accept(peer: Buffer, frames: Buffer[]): void {
     // Shape and size come first; an answerable request id is all an error reply needs.
     const [id, body] = frames;
-    const rid = id !== undefined && id.length <= MAX_REQUEST_ID_BYTES ? id : Buffer.alloc(0);
+    const wellFramed = frames.length === 2 && id !== undefined && id.length <= MAX_REQUEST_ID_BYTES;
+    const rid = wellFramed ? id : Buffer.alloc(0);
     const refuse = (code: RpcServerErrorCode, message: string) => {
       this.log?.debug({ code, peer: peer.toString('hex') }, message);
       this.reply(peer, rid, { ok: false, error: { code, message } });
@@ -191,7 +192,10 @@ export class RpcServer {
       return refuse('MALFORMED_REQUEST', `request id must be 1..${MAX_REQUEST_ID_BYTES} bytes`);
     }
     if (body.length > this.maxRequestBytes) {
-      return refuse('REQUEST_TOO_LARGE', `body of ${body.length} bytes exceeds ${this.maxRequestBytes}`);
+      return refuse(
+        'REQUEST_TOO_LARGE',
+        `body of ${body.length} bytes exceeds ${this.maxRequestBytes}`,
+      );
     }
     if (this.inflight >= this.maxConcurrent) {
       return refuse('BUSY', `${this.inflight} requests in progress; retry later`);
@@ -411,7 +415,11 @@ function settle(pending: Pending, body: Buffer): void {
     return pending.reject(new RpcRemoteError('MALFORMED_REPLY', 'reply is not an object'));
   }
 
-  const r = reply as { ok?: unknown; result?: unknown; error?: { code?: unknown; message?: unknown } };
+  const r = reply as {
+    ok?: unknown;
+    result?: unknown;
+    error?: { code?: unknown; message?: unknown };
+  };
   if (r.ok === true) return pending.resolve(r.result);
   const code = typeof r.error?.code === 'string' ? r.error.code : 'UNKNOWN';
   const message = typeof r.error?.message === 'string' ? r.error.message : 'no message';

@@ -111,9 +111,13 @@ async function startHandler(): Promise<Handler> {
       socket.close();
       const inUse = (err as { code?: string }).code === 'EADDRINUSE';
       if (!inUse || attempt >= BIND_ATTEMPTS) {
-        throw new TransportError('TRANSPORT_BIND', `cannot bind the ZAP handler at ${ZAP_ENDPOINT}`, {
-          cause: err,
-        });
+        throw new TransportError(
+          'TRANSPORT_BIND',
+          `cannot bind the ZAP handler at ${ZAP_ENDPOINT}`,
+          {
+            cause: err,
+          },
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, BIND_RETRY_MS));
     }
@@ -138,8 +142,17 @@ async function serve(socket: zmq.Router): Promise<void> {
  * answer at all.
  */
 function answer(frames: Buffer[]): Buffer[] | null {
-  const [rid, delimiter, version, requestId, domainFrame, addressFrame, , mechanismFrame, ...creds] =
-    frames;
+  const [
+    rid,
+    delimiter,
+    version,
+    requestId,
+    domainFrame,
+    addressFrame,
+    ,
+    mechanismFrame,
+    ...creds
+  ] = frames;
   if (rid === undefined || delimiter === undefined || requestId === undefined) return null;
   const reply = (code: string, text: string, userId = '') =>
     [rid, delimiter, Buffer.from('1.0'), requestId, code, text, userId, ''].map(toBuffer);
@@ -165,9 +178,7 @@ function answer(frames: Buffer[]): Buffer[] | null {
     entry.log?.error({ err, domain: request.domain }, 'ZAP policy threw; refusing');
     decision = { allow: false, reason: 'policy error' };
   }
-  return decision.allow
-    ? reply('200', 'OK', decision.userId ?? '')
-    : reply('400', decision.reason);
+  return decision.allow ? reply('200', 'OK', decision.userId ?? '') : reply('400', decision.reason);
 }
 
 function toBuffer(part: Buffer | string): Buffer {

@@ -436,7 +436,11 @@ function validate(opts: ZmqTransportOptions) {
   return {
     bindAddress: opts.bindAddress ?? opts.peers[opts.self]!.address,
     maxFrameBytes: positiveInt('maxFrameBytes', opts.maxFrameBytes, MAX_FRAME_BYTES),
-    sendHighWaterMark: positiveInt('sendHighWaterMark', opts.sendHighWaterMark, SEND_HIGH_WATER_MARK),
+    sendHighWaterMark: positiveInt(
+      'sendHighWaterMark',
+      opts.sendHighWaterMark,
+      SEND_HIGH_WATER_MARK,
+    ),
     maxQueueFrames: positiveInt('maxQueueFrames', opts.maxQueueFrames, MAX_QUEUE_FRAMES),
     maxQueueBytes: positiveInt('maxQueueBytes', opts.maxQueueBytes, MAX_QUEUE_BYTES),
     latencyMs: nonNegative('latencyMs', opts.latencyMs, 0),

@@ -3,11 +3,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { InvalidMessageError } from '../../src/core/errors.js';
 import { Writer } from '../../src/core/bytes.js';
-import {
-  decideMajority,
-  decodeBidVector,
-  encodeBidVector,
-} from '../../src/protocol/bid-vector.js';
+import { decideMajority, decodeBidVector, encodeBidVector } from '../../src/protocol/bid-vector.js';
 
 const b = (bidder: string, ...bytes: number[]) => ({ bidder, bytes: new Uint8Array(bytes) });
 

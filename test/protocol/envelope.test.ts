@@ -14,7 +14,13 @@ import { Phase } from '../../src/protocol/phases.js';
 const alice = generateSigningIdentity();
 const bob = generateSigningIdentity();
 const sid = new Uint8Array(32).fill(7);
-const fields = { phase: Phase.BA_COMMIT, sid, from: 2, to: BROADCAST, payload: new Uint8Array([1, 2, 3]) };
+const fields = {
+  phase: Phase.BA_COMMIT,
+  sid,
+  from: 2,
+  to: BROADCAST,
+  payload: new Uint8Array([1, 2, 3]),
+};
 
 describe('envelope', () => {
   test('seal then open round-trips every field and verifies under the sender key', () => {

@@ -79,7 +79,9 @@ describe('fast round, bidders', () => {
   test('a bidder missing at some providers keeps its bid when a majority has it', async () => {
     const c = createTestCluster({ m: 3, k: 1, users: 4, seed: 'miss', identities: IDS });
     const res = outcomes(
-      await c.runRound(1n, (p, j) => (j === 0 && p === 2 ? null : encodeDoubleBid(c.scenario.users[j]!))),
+      await c.runRound(1n, (p, j) =>
+        j === 0 && p === 2 ? null : encodeDoubleBid(c.scenario.users[j]!),
+      ),
     );
     assert.equal(res[2]!.agreedBids.length, 3 + 4);
   });

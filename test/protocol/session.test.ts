@@ -20,18 +20,24 @@ function params(m: number, k: number): ClusterParams {
 
 describe('session parameters', () => {
   test('m ≥ 2k+1 is enforced', () => {
-    assert.throws(() => checkClusterParams(params(4, 2)), (e: unknown) => {
-      assert.ok(e instanceof ConfigError);
-      assert.match(e.message, /4 providers cannot tolerate k = 2; m ≥ 2k\+1 = 5/);
-      return true;
-    });
+    assert.throws(
+      () => checkClusterParams(params(4, 2)),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.match(e.message, /4 providers cannot tolerate k = 2; m ≥ 2k\+1 = 5/);
+        return true;
+      },
+    );
     checkClusterParams(params(5, 2));
     checkClusterParams(params(3, 1));
   });
 
   test('duplicate ids are refused', () => {
     const p = params(3, 1);
-    const dup = { ...p, providers: [p.providers[0]!, { ...p.providers[1]!, id: 'p0' }, p.providers[2]!] };
+    const dup = {
+      ...p,
+      providers: [p.providers[0]!, { ...p.providers[1]!, id: 'p0' }, p.providers[2]!],
+    };
     assert.throws(() => checkClusterParams(dup), /share an id/);
   });
 

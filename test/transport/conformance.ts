@@ -70,7 +70,10 @@ export function transportConformance(
       cs.forEach((c, j) => {
         const data = c.frames.filter((r) => untag(r.frame).seq !== MARKER);
         const senders = data.map((r) => r.from).sort();
-        assert.deepEqual(senders, [...Array(m).keys()].filter((i) => i !== j));
+        assert.deepEqual(
+          senders,
+          [...Array(m).keys()].filter((i) => i !== j),
+        );
         for (const r of data) assert.equal(untag(r.frame).from, r.from);
       });
     });

@@ -16,7 +16,8 @@ async function trace(m: number, k: number, opts: MemoryNetworkOptions): Promise<
   );
 
   for (let s = 0; s < k; s++) {
-    for (const t of ts) for (let j = 0; j < m; j++) if (j !== t.self) t.send(j, tagged(t.self, j, s));
+    for (const t of ts)
+      for (let j = 0; j < m; j++) if (j !== t.self) t.send(j, tagged(t.self, j, s));
   }
   await ts[0]!.network.idle();
   await Promise.all(ts.map((t) => t.close()));
@@ -126,7 +127,10 @@ describe('memory scheduler', () => {
     const [, cb] = collectAll([a!, b!]);
     await cb!.until(5);
 
-    assert.deepEqual(cb!.frames.map((r) => untag(r.frame).seq), [0, 1, 2, 3, 4]);
+    assert.deepEqual(
+      cb!.frames.map((r) => untag(r.frame).seq),
+      [0, 1, 2, 3, 4],
+    );
   });
 });
 
@@ -145,14 +149,20 @@ describe('memory fault injection', () => {
     ts[2]!.send(1, new Uint8Array([2]));
     await net.idle();
 
-    assert.deepEqual(cs[1]!.frames.map((r) => [r.from, ...r.frame]), [[2, 42]]);
-    assert.deepEqual(cs[2]!.frames.map((r) => [r.from, ...r.frame]), [[0, 1]]);
+    assert.deepEqual(
+      cs[1]!.frames.map((r) => [r.from, ...r.frame]),
+      [[2, 42]],
+    );
+    assert.deepEqual(
+      cs[2]!.frames.map((r) => [r.from, ...r.frame]),
+      [[0, 1]],
+    );
     assert.equal(net.stats().framesDropped, 1);
     assert.equal(net.stats().framesAltered, 1);
     assert.equal(ts[0]!.stats().framesSent, 2, 'dropped frames were still handed to send()');
   });
 
-  it('partition cuts a peer off both ways, including frames in flight; heal restores it', async () => {
+  it('partition cuts a peer off both ways, in-flight frames too; heal restores it', async () => {
     const ts = createMemoryNetwork(3, { seed: 'partition', latencyMs: 5 });
     const cs = collectAll(ts);
     const net = ts[0]!.network;
@@ -163,12 +173,18 @@ describe('memory fault injection', () => {
     ts[0]!.send(1, new Uint8Array([3]));
     await net.idle();
     assert.equal(cs[2]!.frames.length, 0, 'in-flight frame reached a partitioned peer');
-    assert.deepEqual(cs[1]!.frames.map((r) => r.from), [0]);
+    assert.deepEqual(
+      cs[1]!.frames.map((r) => r.from),
+      [0],
+    );
 
     net.heal(2);
     ts[2]!.send(1, new Uint8Array([4]));
     await net.idle();
-    assert.deepEqual(cs[1]!.frames.map((r) => r.from), [0, 2]);
+    assert.deepEqual(
+      cs[1]!.frames.map((r) => r.from),
+      [0, 2],
+    );
   });
 
   it('inject delivers a frame as if a given peer had sent it', async () => {
@@ -180,7 +196,10 @@ describe('memory fault injection', () => {
     net.inject(2, 0, new Uint8Array([7, 7]));
     await net.idle();
 
-    assert.deepEqual(cs[0]!.frames.map((r) => [r.from, ...r.frame]), [[2, 7, 7]]);
+    assert.deepEqual(
+      cs[0]!.frames.map((r) => [r.from, ...r.frame]),
+      [[2, 7, 7]],
+    );
     assert.equal(ts[2]!.stats().framesSent, 0);
     assert.equal(net.stats().framesInjected, 1);
     assert.throws(() => net.inject(1, 1, new Uint8Array(1)), RangeError);

@@ -10,7 +10,16 @@ import { ZmqTransport } from '../../src/transport/zmq.js';
 import { TransportError } from '../../src/transport/errors.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { generateCurveKeyPair, pairwiseRoutingId } from '../../src/transport/curve.js';
-import { Collector, collectAll, freePorts, tagged, untag, waitUntil, withDeadline, zmqMesh } from './helpers.js';
+import {
+  Collector,
+  collectAll,
+  freePorts,
+  tagged,
+  untag,
+  waitUntil,
+  withDeadline,
+  zmqMesh,
+} from './helpers.js';
 
 /** Resolves with the first event of `type` on a socket. */
 function nextEvent(socket: zmq.Socket, type: zmq.EventType): Promise<zmq.Event> {
@@ -21,7 +30,7 @@ function nextEvent(socket: zmq.Socket, type: zmq.EventType): Promise<zmq.Event> 
 }
 
 describe('zeromq peer authentication', () => {
-  it('(experiment) the ZAP identity frame is the ROUTER own routing id, not the client', async (t) => {
+  it('(experiment) the ZAP identity frame is the ROUTER own id, not the client', async (t) => {
     // A private context, so this handler does not collide with the transport's shared one.
     const context = new zmq.Context({ blocky: false });
     const zap = new zmq.Router({ context, linger: 0 });
@@ -89,7 +98,10 @@ describe('zeromq peer authentication', () => {
     // Provider 0 still works, and only the genuine frame arrived.
     mesh.transports[1]!.send(0, tagged(1, 0, 1));
     await c0!.until(1);
-    assert.deepEqual(c0!.frames.map((r) => untag(r.frame).seq), [1]);
+    assert.deepEqual(
+      c0!.frames.map((r) => untag(r.frame).seq),
+      [1],
+    );
     assert.ok(mesh.transports[0]!.stats().handshakesRefused >= 1);
   });
 
@@ -97,11 +109,23 @@ describe('zeromq peer authentication', () => {
     const mesh = await zmqMesh(3);
     t.after(() => mesh.close());
     const [c0] = collectAll([mesh.transports[0]!]);
-    const [k0, k1, k2] = mesh.keys as [typeof mesh.keys[0], typeof mesh.keys[0], typeof mesh.keys[0]];
+    const [k0, k1, k2] = mesh.keys as [
+      (typeof mesh.keys)[0],
+      (typeof mesh.keys)[0],
+      (typeof mesh.keys)[0],
+    ];
 
     // Provider 1 (a configured key, so ZAP lets it in) claims to be provider 2: with a naive id,
     // and with the best forgery it can compute (its own secret, 2's public key).
-    const lies = ['2', 'provider-2', pairwiseRoutingId({ publicKey: k2.publicKey, secretKey: k1.secretKey }, k0.publicKey, 'sender')];
+    const lies = [
+      '2',
+      'provider-2',
+      pairwiseRoutingId(
+        { publicKey: k2.publicKey, secretKey: k1.secretKey },
+        k0.publicKey,
+        'sender',
+      ),
+    ];
     for (const routingId of lies) {
       const liar = new zmq.Dealer({
         linger: 0,
@@ -124,7 +148,10 @@ describe('zeromq peer authentication', () => {
     mesh.transports[2]!.send(0, tagged(2, 0, 2));
     await c0!.until(2);
     const got = new Map(c0!.frames.map((r) => [untag(r.frame).seq, r.from]));
-    assert.deepEqual([...got].sort(), [[1, 1], [2, 2]]);
+    assert.deepEqual([...got].sort(), [
+      [1, 1],
+      [2, 2],
+    ]);
     assert.equal(mesh.transports[0]!.stats().droppedUnknownSender, lies.length);
   });
 });
@@ -168,13 +195,16 @@ describe('zeromq transport behaviour', () => {
     await raw.send(tagged(1, 0, 3));
     await c0.until(1);
 
-    assert.deepEqual(c0.frames.map((r) => [r.from, untag(r.frame).seq]), [[1, 3]]);
+    assert.deepEqual(
+      c0.frames.map((r) => [r.from, untag(r.frame).seq]),
+      [[1, 3]],
+    );
     const s = mesh.transports[0]!.stats();
     assert.equal(s.droppedOversize, 1);
     assert.equal(s.droppedMalformed, 1);
   });
 
-  it('an absent peer blocks nobody, its queue is bounded, and it gets queued frames once up', async (t) => {
+  it('an absent peer blocks nobody, has a bounded queue, and gets queued frames once up', async (t) => {
     const mesh = await zmqMesh(3, { sendHighWaterMark: 5, maxQueueFrames: 20 }, (i) => i !== 2);
     t.after(() => mesh.close());
     const [, c1] = collectAll([mesh.transports[0]!, mesh.transports[1]!]);
@@ -195,7 +225,10 @@ describe('zeromq transport behaviour', () => {
     late.onFrame(c2.handler);
     await c2.until(200 - dropped);
     const seqs = c2.frames.map((r) => untag(r.frame).seq);
-    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((a, b) => a - b),
+    );
     assert.equal(seqs[0], 0);
   });
 
@@ -213,7 +246,13 @@ describe('zeromq transport behaviour', () => {
     mesh.transports[0].send(1, tagged(0, 1, 2));
     await c1.until(2);
 
-    assert.deepEqual(c1.frames.map((r) => [r.from, untag(r.frame).seq]), [[0, 1], [0, 2]]);
+    assert.deepEqual(
+      c1.frames.map((r) => [r.from, untag(r.frame).seq]),
+      [
+        [0, 1],
+        [0, 2],
+      ],
+    );
   });
 
   it('adds the configured one-way latency', async (t) => {
@@ -252,8 +291,16 @@ describe('zeromq transport behaviour', () => {
 
 describe('zeromq transport configuration', () => {
   const keys = [generateCurveKeyPair(), generateCurveKeyPair()];
-  const peers = keys.map((k, i) => ({ address: `tcp://127.0.0.1:${1 + i}`, curvePublicKey: k.publicKey }));
-  const base = { self: 0, peers, curvePublicKey: keys[0]!.publicKey, curveSecretKey: keys[0]!.secretKey };
+  const peers = keys.map((k, i) => ({
+    address: `tcp://127.0.0.1:${1 + i}`,
+    curvePublicKey: k.publicKey,
+  }));
+  const base = {
+    self: 0,
+    peers,
+    curvePublicKey: keys[0]!.publicKey,
+    curveSecretKey: keys[0]!.secretKey,
+  };
 
   it('refuses inconsistent options with ConfigError', async () => {
     const bad = [

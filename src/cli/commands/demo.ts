@@ -123,7 +123,8 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
 
 function chooseScenario(o: DemoOptions): DoubleScenario {
   // With no scenario named, the Bremen map runs unless a size was asked for: then the paper's.
-  const name = o.scenario ?? (o.providers !== undefined || o.users !== undefined ? 'paper' : 'bremen');
+  const name =
+    o.scenario ?? (o.providers !== undefined || o.users !== undefined ? 'paper' : 'bremen');
   if (name === 'paper') {
     return loadScenario({
       kind: 'paper',
@@ -213,7 +214,11 @@ function startProviders(
   });
 }
 
-async function waitReady(client: AuctionClient, m: number, children: ChildProcess[]): Promise<void> {
+async function waitReady(
+  client: AuctionClient,
+  m: number,
+  children: ChildProcess[],
+): Promise<void> {
   const deadline = Date.now() + 30_000;
   const stderr = children.map(() => '');
   children.forEach((c, i) => c.stderr?.on('data', (d: Buffer) => (stderr[i] += d.toString())));

@@ -25,7 +25,9 @@ export async function providerCommand(o: ProviderCommandOptions): Promise<void> 
   const ask = toBoundedInteger('--ask', o.ask, 0n, MAX_PRICE);
   const capacity = toBoundedInteger('--capacity', o.capacity, 1n, MAX_QUANTITY);
   const latencyMs =
-    o.latencyMs === undefined ? undefined : Number(toBoundedInteger('--latency-ms', o.latencyMs, 0n, 10_000n));
+    o.latencyMs === undefined
+      ? undefined
+      : Number(toBoundedInteger('--latency-ms', o.latencyMs, 0n, 10_000n));
   const log = createLogger(o.logLevel, o.logFile).child({ provider: o.id });
 
   const server = await ProviderServer.start({
