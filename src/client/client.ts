@@ -4,9 +4,8 @@
  * the same outcome, and recomputes the mechanism locally on the agreed bids to compare.
  */
 import type { Logger } from 'pino';
-import { equalBytes, toHex } from '../core/bytes.js';
+import { equalBytes } from '../core/bytes.js';
 import { AuctioneerError, InvalidMessageError, TimeoutError } from '../core/errors.js';
-import { encodeDoubleBid } from '../mechanisms/double/codec.js';
 import type { UserBid } from '../mechanisms/double/types.js';
 import { Verifier } from '../protocol/identity.js';
 import { sessionId } from '../protocol/session.js';
@@ -215,11 +214,6 @@ export class AuctionClient {
       return { ok: false, error: { code: 'UNREACHABLE', message: (err as Error).message } };
     }
   }
-}
-
-/** Canonical bytes of a user's bid, as providers store it. */
-export function userBidBytes(bid: UserBid): string {
-  return toHex(encodeDoubleBid(bid));
 }
 
 function isOk(rep: unknown): boolean {

@@ -30,4 +30,29 @@ export interface AuctionMechanism {
   checkBid(bidder: string, bytes: Uint8Array, providerIds: ReadonlySet<string>): string | null;
   /** Computes the outcome on valid bids in bidder-id order, with the common coin's seed. */
   run(bids: readonly BidReport[], seed: Uint8Array): MechanismResult;
+  /**
+   * For mechanisms that split into a task graph (paper IV-B): runs task 1 and returns the plan
+   * of the parallel tasks 2.0 … 2.(groups−1) and the gathering task 3. Absent when the
+   * mechanism is one cheap task (the double auction).
+   */
+  plan?(bids: readonly BidReport[], seed: Uint8Array, groups: number): TaskPlan;
+}
+
+/**
+ * The parallel part of a mechanism once task 1 has run: `groups` independent tasks whose
+ * results are canonical bytes, and the final gathering task. run(bids, seed) must equal
+ * finish(tasks 0 … groups−1 run in order) for every number of groups.
+ */
+export interface TaskPlan {
+  /** Number of parallel tasks (equal to the number of groups). */
+  readonly tasks: number;
+  /** Runs task 2.index and returns its canonical result. */
+  runTask(index: number): Uint8Array;
+  /**
+   * Checks that bytes received for task 2.index are well formed for this plan (right ids, in
+   * range); returns null when they are, else the reason. Values are checked by the group.
+   */
+  checkTaskResult(index: number, bytes: Uint8Array): string | null;
+  /** Task 3: the outcome from every task's result. */
+  finish(results: readonly Uint8Array[]): MechanismResult;
 }

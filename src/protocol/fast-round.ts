@@ -18,7 +18,12 @@ import type { Logger } from 'pino';
 import { Reader, Writer, equalBytes, toHex, utf8 } from '../core/bytes.js';
 import { InvalidMessageError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
-import type { AuctionMechanism, BidReport } from '../mechanisms/mechanism.js';
+import type {
+  AuctionMechanism,
+  BidReport,
+  MechanismResult,
+  TaskPlan,
+} from '../mechanisms/mechanism.js';
 import type { Transport } from '../transport/transport.js';
 import {
   AbortCode,
@@ -83,6 +88,11 @@ export interface RoundContext {
   readonly log?: Logger;
   /** Source of ρ and nonces. @default crypto.randomBytes */
   readonly random?: (n: number) => Uint8Array;
+  /**
+   * Number of provider groups p for mechanisms with parallel tasks; provider i is in group
+   * i mod p. 1 (the default) means every provider runs every task.
+   */
+  readonly groups?: number;
   /** Test and simulation hook; honest providers leave it unset. */
   readonly outgoing?: OutgoingHook;
   /** Milliseconds clock. @default performance.now */
@@ -115,6 +125,8 @@ export interface RoundOutcome {
   readonly outcomeBytes: Uint8Array;
   readonly outcomeHash: Uint8Array;
   readonly summary: Record<string, unknown>;
+  /** Tasks of the mechanism's graph this provider computed, e.g. ["1", "2.0", "3"]. */
+  readonly tasks: readonly string[];
   readonly stats: RoundStats;
   readonly durationMs: number;
 }
@@ -144,6 +156,11 @@ export function coinSeed(sid: Uint8Array, bidsHash: Uint8Array, rhos: Uint8Array
   return sha256(w.finish());
 }
 
+/** The hash a group vouches for in data transfer: H("DA/task/v1" ‖ u16 index ‖ result). */
+export function taskResultHash(index: number, result: Uint8Array): Uint8Array {
+  return sha256(new Writer(16).raw(utf8('DA/task/v1')).u16(index).finish(), result);
+}
+
 /** The BA commitment C_j. */
 export function baCommitment(
   sid: Uint8Array,
@@ -156,14 +173,32 @@ export function baCommitment(
   return sha256(w.raw(rho).raw(nonce).finish());
 }
 
-type Stage = 'idle' | 'start' | 'commit' | 'reveal' | 'outcome' | 'done';
+type Stage = 'idle' | 'start' | 'commit' | 'reveal' | 'transfer' | 'outcome' | 'done';
 
 const STAGE_PHASE: Record<Exclude<Stage, 'idle' | 'done'>, PhaseCode> = {
   start: Phase.START,
   commit: Phase.BA_COMMIT,
   reveal: Phase.BA_REVEAL,
+  transfer: Phase.DT,
   outcome: Phase.OUTCOME,
 };
+
+/** Agreed input carried from the reveal to the outcome. */
+interface Agreed {
+  agreedBids: BidReport[];
+  invalidBids: { bidder: string; reason: string }[];
+  noMajority: string[];
+  bidsHash: Uint8Array;
+  seed: Uint8Array;
+}
+
+/** A parallel plan in progress: this provider's task and its result. */
+interface Transfer {
+  plan: TaskPlan;
+  group: number;
+  result: Uint8Array;
+  hash: Uint8Array;
+}
 
 interface Revealed {
   vector: Uint8Array;
@@ -194,7 +229,11 @@ export class FastRound {
   private vector: Uint8Array = new Uint8Array(0);
   private rho: Uint8Array = new Uint8Array(0);
   private nonce: Uint8Array = new Uint8Array(0);
-  private decided: Omit<RoundOutcome, 'stats' | 'durationMs' | 'ok' | 'round' | 'sid'> | undefined;
+  private agreed: Agreed | undefined;
+  private transfer: Transfer | undefined;
+  private readonly tasks: string[] = [];
+  private decided:
+    Omit<RoundOutcome, 'stats' | 'durationMs' | 'ok' | 'round' | 'sid' | 'tasks'> | undefined;
 
   constructor(private readonly ctx: RoundContext) {
     this.m = ctx.params.providers.length;
@@ -377,6 +416,7 @@ export class FastRound {
       if (this.stage === 'start') this.afterStart();
       else if (this.stage === 'commit') this.afterCommit();
       else if (this.stage === 'reveal') this.afterReveal();
+      else if (this.stage === 'transfer') this.afterTransfer();
       else this.afterOutcome();
     }
   }
@@ -454,31 +494,128 @@ export class FastRound {
       else invalidBids.push({ bidder: b.bidder, reason });
     }
 
-    // Coin, then the mechanism on the agreed vector.
+    // Coin, then the mechanism on the agreed vector: whole, or as a task graph over groups.
     const bidsHash = bidVectorHash(valid);
     const seed = coinSeed(
       this.ctx.sid,
       bidsHash,
       revealed.map((r) => r.rho),
     );
-    const result = this.ctx.mechanism.run(valid, seed);
-    const oHash = outcomeHash(result.outcomeBytes);
-    this.decided = {
-      agreedBids: valid,
-      invalidBids,
-      noMajority,
-      bidsHash,
-      seed,
-      outcomeBytes: result.outcomeBytes,
-      outcomeHash: oHash,
-      summary: result.summary,
-    };
+    this.agreed = { agreedBids: valid, invalidBids, noMajority, bidsHash, seed };
     this.ctx.log?.debug(
       { bids: valid.length, invalid: invalidBids.length, noMajority: noMajority.length },
       'bid vector agreed',
     );
+    const groups = this.groups();
+    if (groups > 1 && this.ctx.mechanism.plan) this.startTasks(groups);
+    else {
+      this.tasks.push('1', '2', '3');
+      this.announce(this.ctx.mechanism.run(valid, seed));
+    }
+  }
+
+  /** Task 1, then this provider's task 2.g, whose result goes to every provider (DT, §8). */
+  private startTasks(groups: number): void {
+    const a = this.agreed!;
+    const plan = this.ctx.mechanism.plan!(a.agreedBids, a.seed, groups);
+    const group = this.ctx.self % groups;
+    const result = plan.runTask(group);
+    const hash = taskResultHash(group, result);
+    this.transfer = { plan, group, result, hash };
+    this.tasks.push('1', `2.${group}`);
+
+    // Every member vouches for the hash; the group's lowest index also sends the data.
+    const w = new Writer(result.length + 48).u16(group).raw(hash);
+    w.bytes(this.ctx.self === group ? result : new Uint8Array(0));
+    this.enter('transfer');
+    this.broadcast(Phase.DT, w.finish());
+  }
+
+  private afterTransfer(): void {
+    const t = this.transfer!;
+    const groups = this.groups();
+    const announced = this.readTransfers(groups);
+
+    const results: Uint8Array[] = [];
+    for (let g = 0; g < groups; g++) {
+      const members = announced.filter((x) => x.from % groups === g);
+      results.push(g === t.group ? t.result : this.acceptGroupResult(g, members));
+    }
+    this.tasks.push('3');
+    this.announce(t.plan.finish(results));
+  }
+
+  private readTransfers(groups: number): { from: number; hash: Uint8Array; data: Uint8Array }[] {
+    const out: { from: number; hash: Uint8Array; data: Uint8Array }[] = [];
+    for (let i = 0; i < this.m; i++) {
+      const env = this.envelope(Phase.DT, i);
+      const x = this.parse(env, () => {
+        const r = new Reader(env.payload, 'DT');
+        const group = r.u16();
+        const hash = r.raw(32);
+        const data = r.bytes();
+        r.end();
+        if (group !== i % groups) throw new InvalidMessageError(`claims group ${group}`);
+        if (i !== group && data.length > 0) {
+          throw new InvalidMessageError('sends task data although it is not the group sender');
+        }
+        if (i === group && !equalBytes(taskResultHash(group, data), hash)) {
+          throw new InvalidMessageError('its task data does not hash to the hash it vouches for');
+        }
+        return { from: i, hash, data };
+      });
+      out.push(x);
+    }
+    return out;
+  }
+
+  /** A group's result, accepted only when every member vouches for the same hash. */
+  private acceptGroupResult(
+    g: number,
+    members: { from: number; hash: Uint8Array; data: Uint8Array }[],
+  ): Uint8Array {
+    const sender = members.find((x) => x.from === g)!;
+    const unanimous = members.every((x) => equalBytes(x.hash, sender.hash));
+    if (!unanimous) {
+      // Only on this abort path: recompute the task to tell who vouched for a wrong result.
+      const right = taskResultHash(g, this.transfer!.plan.runTask(g));
+      const wrong = members.filter((x) => !equalBytes(x.hash, right)).map((x) => x.from);
+      const names = wrong.map((i) => this.name(i)).join(', ');
+      const evidence = wrong.map((i) => this.envelope(Phase.DT, i).bytes);
+      throw this.abort(
+        AbortCode.TRANSFER_MISMATCH,
+        wrong,
+        `group ${g} disagrees on task 2.${g}: ${names} vouched for a wrong result`,
+        evidence,
+      );
+    }
+    const reason = this.transfer!.plan.checkTaskResult(g, sender.data);
+    if (reason !== null) {
+      const all = members.map((x) => x.from);
+      throw this.abort(
+        AbortCode.BAD_MESSAGE,
+        all,
+        `group ${g} sent a malformed result: ${reason}`,
+        [this.envelope(Phase.DT, g).bytes],
+      );
+    }
+    return sender.data;
+  }
+
+  /** Broadcasts H_b ‖ H_o of this provider's outcome. */
+  private announce(result: MechanismResult): void {
+    const a = this.agreed!;
+    this.decided = {
+      ...a,
+      outcomeBytes: result.outcomeBytes,
+      outcomeHash: outcomeHash(result.outcomeBytes),
+      summary: result.summary,
+    };
     this.enter('outcome');
-    this.broadcast(Phase.OUTCOME, new Writer(64).raw(bidsHash).raw(oHash).finish());
+    this.broadcast(
+      Phase.OUTCOME,
+      new Writer(64).raw(a.bidsHash).raw(this.decided.outcomeHash).finish(),
+    );
   }
 
   private afterOutcome(): void {
@@ -505,6 +642,7 @@ export class FastRound {
       round: this.ctx.round,
       sid: this.ctx.sid,
       ...d,
+      tasks: [...this.tasks],
       stats: this.stats,
       durationMs: this.now() - this.t0,
     });
@@ -685,6 +823,10 @@ export class FastRound {
 
   private currentPhase(): number {
     return this.stage === 'idle' || this.stage === 'done' ? 0 : STAGE_PHASE[this.stage];
+  }
+
+  private groups(): number {
+    return Math.max(1, this.ctx.groups ?? 1);
   }
 
   private timeoutMs(): number {

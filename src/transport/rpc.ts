@@ -29,6 +29,7 @@ import {
 } from './curve.js';
 import { registerZapDomain, type ZapRegistration } from './zap.js';
 import { SendQueue } from './send-queue.js';
+import { bindWithGrace } from './bind.js';
 
 /** Serves one request; `peer` is an opaque per-connection id (hex), not an authenticated name. */
 export type RpcHandler = (req: unknown, peer: string) => Promise<unknown>;
@@ -139,11 +140,11 @@ export class RpcServer {
       maxMessageSize: maxRequestBytes * HARD_LIMIT_FACTOR + MAX_REQUEST_ID_BYTES,
     });
     try {
-      await router.bind(opts.address);
+      await bindWithGrace(router, opts.address);
     } catch (err) {
       router.close();
       await zap.release();
-      throw new TransportError('TRANSPORT_BIND', `cannot bind ${opts.address}`, { cause: err });
+      throw err;
     }
 
     return new RpcServer({ router, zap, opts, maxRequestBytes, maxConcurrent });

@@ -28,10 +28,10 @@ import * as zmq from 'zeromq';
 import type { Logger } from 'pino';
 import { ConfigError } from '../core/errors.js';
 import type { FrameHandler, ProviderIndex, Transport, TransportStats } from './transport.js';
-import { TransportError } from './errors.js';
 import { checkCurveKeyPair, pairwiseRoutingId, parseCurveKey } from './curve.js';
 import { registerZapDomain, type ZapDecision, type ZapRegistration } from './zap.js';
 import { SendQueue } from './send-queue.js';
+import { bindWithGrace } from './bind.js';
 import { checkFrame, checkPeerIndex } from './check.js';
 
 /** One provider's endpoint as every other provider sees it. */
@@ -212,11 +212,11 @@ export class ZmqTransport implements Transport {
       maxMessageSize: cfg.maxFrameBytes + CURVE_WIRE_SLACK_BYTES,
     });
     try {
-      await router.bind(cfg.bindAddress);
+      await bindWithGrace(router, cfg.bindAddress);
     } catch (err) {
       router.close();
       await zap.release();
-      throw new TransportError('TRANSPORT_BIND', `cannot bind ${cfg.bindAddress}`, { cause: err });
+      throw err;
     }
 
     // Which routing id stands for which peer: only that peer (or we) can compute it.

@@ -204,7 +204,7 @@ describe('zeromq transport behaviour', () => {
     assert.equal(s.droppedMalformed, 1);
   });
 
-  it('an absent peer blocks nobody, has a bounded queue, and gets queued frames once up', async (t) => {
+  it('an absent peer blocks nobody, has a bounded queue, gets queued frames once up', async (t) => {
     const mesh = await zmqMesh(3, { sendHighWaterMark: 5, maxQueueFrames: 20 }, (i) => i !== 2);
     t.after(() => mesh.close());
     const [, c1] = collectAll([mesh.transports[0]!, mesh.transports[1]!]);

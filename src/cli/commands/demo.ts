@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from 'pino';
 import { AuctionClient, type RoundReport } from '../../client/client.js';
 import { equalBytes } from '../../core/bytes.js';
 import { ConfigError } from '../../core/errors.js';
@@ -111,7 +110,7 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
     const summary = summarise(scenario, k, o, report, submitMs, roundMs, refusals.length);
     if (o.keep) summary.workDir = dir;
     if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-    else printSummary(summary, scenario);
+    else printSummary(summary);
     return summary.status === 'outcome' && summary.matchesCentralised ? 0 : 1;
   } finally {
     await client?.close();
@@ -312,7 +311,7 @@ function summarise(
   };
 }
 
-function printSummary(s: DemoSummary, scenario: DoubleScenario): void {
+function printSummary(s: DemoSummary): void {
   const lines = [
     '',
     `Round 1 of ${s.scenario} (${s.source})`,
@@ -320,8 +319,6 @@ function printSummary(s: DemoSummary, scenario: DoubleScenario): void {
   ];
   for (const n of s.notes) lines.push(`  note: ${n}`);
   if (s.status === 'outcome') {
-    const winners = scenario.providers.filter((_, i) => i < s.providers);
-    void winners;
     lines.push(
       `  outcome agreed by all ${s.providers} providers: ${s.outcomeHash!.slice(0, 16)}…`,
       `  winners: ${s.winningProviders} providers, ${s.winningUsers} of ${s.users} users`,
@@ -356,6 +353,3 @@ function micro(v: string | null): string {
 function round2(x: number): number {
   return Math.round(x * 100) / 100;
 }
-
-/** For callers that start providers themselves. */
-export type { Logger };
