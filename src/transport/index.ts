@@ -5,8 +5,10 @@
  * @example
  *   import { createMemoryNetwork, ZmqTransport, generateCurveKeyPair } from './transport/index.js';
  *   const [a, b] = createMemoryNetwork(2, { seed: 'demo' });
- *   b!.onFrame((from, frame) => console.log(from, frame));
+ *   const got: Uint8Array[] = [];
+ *   b!.onFrame((from, frame) => got.push(frame));
  *   a!.send(1, new Uint8Array([1, 2, 3]));
+ *   await a!.network.idle(); // got = [Uint8Array [1, 2, 3]]
  */
 export type { FrameHandler, ProviderIndex, Transport, TransportStats } from './transport.js';
 export { TransportError, RpcRemoteError, type TransportErrorCode } from './errors.js';

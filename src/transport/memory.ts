@@ -200,7 +200,7 @@ export class MemoryNetwork {
     return { ...this.counters, inFlight: this.pool.length };
   }
 
-  /** Called by MemoryTransport.send() after its own checks and counting. */
+  /** Internal: MemoryTransport.send() hands a counted, checked frame to the network. */
   submit(from: ProviderIndex, to: ProviderIndex, frame: Uint8Array): void {
     // Partition and filter act at the sender's edge; a dropped frame never enters the network.
     if (this.partitioned.has(from) || this.partitioned.has(to) || this.transports[to]!.closed) {
@@ -220,7 +220,7 @@ export class MemoryNetwork {
     this.enqueue(from, to, new Uint8Array(out), false);
   }
 
-  /** Called by MemoryTransport.close(); stops the scheduler once every transport is closed. */
+  /** Internal: MemoryTransport.close() reports; the last close stops the scheduler. */
   closed(): void {
     if (!this.transports.every((t) => t.closed)) return;
 
@@ -230,7 +230,7 @@ export class MemoryNetwork {
     this.resolveIdle();
   }
 
-  /** Counts a handler that threw. */
+  /** Internal: counts and logs a handler that threw. */
   handlerFailed(err: unknown, from: ProviderIndex, to: ProviderIndex): void {
     this.counters.handlerErrors++;
     this.log?.error({ err, from, to }, 'frame handler threw');
@@ -406,7 +406,7 @@ export class MemoryTransport implements Transport {
     return Promise.resolve();
   }
 
-  /** Called by the network when a frame for this provider comes due. */
+  /** Internal: the network hands over a frame for this provider that came due. */
   receive(from: ProviderIndex, frame: Uint8Array): void {
     // No handler yet, or older frames still parked: keep arrival order.
     if (this.handler === null || this.parked.length > 0) {

@@ -121,6 +121,13 @@ export const MAX_QUEUE_BYTES = 256 * 1024 * 1024;
 /** Default linger on close, in milliseconds. */
 export const LINGER_MS = 100;
 /**
+ * ZMTP heartbeats on every channel: a peer that vanishes without closing its TCP connection is
+ * noticed after HEARTBEAT_TIMEOUT_MS and ZeroMQ starts reconnecting instead of writing into a dead
+ * connection.
+ */
+const HEARTBEAT_INTERVAL_MS = 2_000;
+const HEARTBEAT_TIMEOUT_MS = 6_000;
+/**
  * libzmq applies maxMessageSize to the encrypted CURVE MESSAGE command (payload plus a 33-byte
  * header and MAC), so the socket limit gets this slack; the receive loop applies the exact one.
  */
@@ -236,6 +243,8 @@ export class ZmqTransport implements Transport {
         curvePublicKey: own.publicKey,
         curveSecretKey: own.secretKey,
         routingId: pairwiseRoutingId(own, p.curvePublicKey, 'sender'),
+        heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+        heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
       });
       dealer.connect(p.address);
       const queue = new SendQueue(dealer, {

@@ -4,20 +4,13 @@
  * submits every user's bid to every provider, closes bidding, collects the signed results,
  * checks them against each other and against the mechanism run centrally, and prints a summary.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { AuctionClient, type RoundReport } from '../../client/client.js';
+import type { RoundReport } from '../../client/client.js';
 import { equalBytes } from '../../core/bytes.js';
 import { ConfigError } from '../../core/errors.js';
 import { encodeDoubleOutcome } from '../../mechanisms/double/codec.js';
 import { runStarPadding } from '../../mechanisms/double/star.js';
 import type { WinnerRule } from '../../mechanisms/double/types.js';
-import { parseCluster, type Cluster, type ClusterFile } from '../../node/cluster.js';
-import { writeNewKeys } from '../../node/keys.js';
-import { freePorts } from '../../node/ports.js';
+import { startLocalCluster } from '../../node/local-cluster.js';
 import {
   BUNDLED_MAPS,
   bundledMapPath,
@@ -25,7 +18,6 @@ import {
   type BundledMap,
   type DoubleScenario,
 } from '../../scenarios/index.js';
-import { ExitError } from '../errors.js';
 import { createLogger } from '../logger.js';
 
 /** Options of the demo, as the CLI parsed them. */
@@ -82,20 +74,31 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
   const scenario = chooseScenario(o);
   const m = scenario.providers.length;
   const k = o.k ?? Math.floor((m - 1) / 2);
-  const dir = mkdtempSync(join(tmpdir(), 'auctioneer-demo-'));
   const say = (line: string): void => {
     if (!o.json) process.stdout.write(line + '\n');
   };
 
-  const children: ChildProcess[] = [];
-  let client: AuctionClient | undefined;
+  say(`scenario ${scenario.name}: ${m} providers, ${scenario.users.length} users, k = ${k}`);
+  const local = await startLocalCluster({
+    name: 'demo',
+    providers: scenario.providers.map((p) => ({
+      id: p.id,
+      reportArgs: ['--ask', String(p.ask), '--capacity', String(p.capacity)],
+    })),
+    file: {
+      clusterId: `demo-${scenario.name}-${o.seed}`,
+      k,
+      agreement: 'fast',
+      auction: { kind: 'double', rule: o.rule },
+      timing: { phaseTimeoutMs: 15_000, startTimeoutMs: 30_000 },
+    },
+    logLevel: o.logLevel,
+    log,
+    ...(o.latencyMs !== undefined && { latencyMs: o.latencyMs }),
+  });
   try {
-    say(`scenario ${scenario.name}: ${m} providers, ${scenario.users.length} users, k = ${k}`);
-    const cluster = await writeCluster(dir, scenario, k, o);
-    children.push(...startProviders(dir, cluster, scenario, o));
-    client = await AuctionClient.connect(cluster, log);
-    await waitReady(client, m, children);
-    say(`started ${m} provider processes on loopback (logs in ${dir})`);
+    say(`started ${m} provider processes on loopback (logs in ${local.dir})`);
+    const client = local.client;
 
     // Bids from every user to every provider, then close bidding and time the round.
     const t0 = performance.now();
@@ -108,14 +111,12 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
     const roundMs = performance.now() - t1;
 
     const summary = summarise(scenario, k, o, report, submitMs, roundMs, refusals.length);
-    if (o.keep) summary.workDir = dir;
+    if (o.keep) summary.workDir = local.dir;
     if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else printSummary(summary);
     return summary.status === 'outcome' && summary.matchesCentralised ? 0 : 1;
   } finally {
-    await client?.close();
-    await stopProviders(children);
-    if (!o.keep) rmSync(dir, { recursive: true, force: true });
+    await local.stop(o.keep);
     log.flush();
   }
 }
@@ -149,104 +150,6 @@ function chooseScenario(o: DemoOptions): DoubleScenario {
     );
   }
   return s;
-}
-
-async function writeCluster(
-  dir: string,
-  scenario: DoubleScenario,
-  k: number,
-  o: DemoOptions,
-): Promise<Cluster> {
-  const m = scenario.providers.length;
-  const ports = await freePorts(2 * m);
-  const providers = scenario.providers.map((p, i) => {
-    const pub = writeNewKeys(join(dir, `keys-${i}`));
-    return {
-      id: p.id,
-      peerAddress: `tcp://127.0.0.1:${ports[2 * i]}`,
-      clientAddress: `tcp://127.0.0.1:${ports[2 * i + 1]}`,
-      signingKey: pub.signingKey,
-      curveKey: pub.curveKey,
-    };
-  });
-  const file: ClusterFile = {
-    clusterId: `demo-${scenario.name}-${o.seed}`,
-    k,
-    agreement: 'fast',
-    auction: { kind: 'double', rule: o.rule },
-    timing: { phaseTimeoutMs: 15_000, startTimeoutMs: 30_000 },
-    providers,
-  };
-  const cluster = parseCluster(file, 'demo cluster');
-  writeFileSync(join(dir, 'cluster.json'), JSON.stringify(file, null, 2) + '\n');
-  return cluster;
-}
-
-function startProviders(
-  dir: string,
-  cluster: Cluster,
-  scenario: DoubleScenario,
-  o: DemoOptions,
-): ChildProcess[] {
-  const main = fileURLToPath(new URL('../main.js', import.meta.url));
-  return scenario.providers.map((p, i) => {
-    const args = [
-      main,
-      'provider',
-      '--cluster',
-      join(dir, 'cluster.json'),
-      '--keys',
-      join(dir, `keys-${i}`),
-      '--id',
-      cluster.file.providers[i]!.id,
-      '--ask',
-      String(p.ask),
-      '--capacity',
-      String(p.capacity),
-      '--log-level',
-      o.logLevel === 'silent' ? 'info' : o.logLevel,
-      '--log-file',
-      join(dir, `provider-${i}.log`),
-      ...(o.latencyMs !== undefined ? ['--latency-ms', String(o.latencyMs)] : []),
-    ];
-    return spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  });
-}
-
-async function waitReady(
-  client: AuctionClient,
-  m: number,
-  children: ChildProcess[],
-): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  const stderr = children.map(() => '');
-  children.forEach((c, i) => c.stderr?.on('data', (d: Buffer) => (stderr[i] += d.toString())));
-  for (let i = 0; i < m; i++) {
-    for (;;) {
-      if (children[i]!.exitCode !== null) {
-        throw new ExitError(1, `provider ${i} exited at start:\n${stderr[i]}`);
-      }
-      if ((await client.status(i, 500)) !== null) break;
-      if (Date.now() > deadline) throw new ExitError(1, `provider ${i} did not start in 30 s`);
-    }
-  }
-}
-
-async function stopProviders(children: ChildProcess[]): Promise<void> {
-  await Promise.all(
-    children.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) return resolve();
-          const kill = setTimeout(() => c.kill('SIGKILL'), 5_000);
-          c.once('exit', () => {
-            clearTimeout(kill);
-            resolve();
-          });
-          c.kill('SIGTERM');
-        }),
-    ),
-  );
 }
 
 function summarise(
