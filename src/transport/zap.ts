@@ -9,6 +9,10 @@
  * alive while a receive is pending, so it is closed when the last registration is released.
  * Server sockets set `zapEnforceDomain` so that, should no handler be bound, libzmq refuses the
  * handshake instead of waving it through.
+ *
+ * NOTE: the global context is shared by all worker_threads of a process, but this registry is
+ * per module instance; transports in two threads of one process would both try to bind the
+ * handler and the second would fail with TRANSPORT_BIND. One mesh per process, as deployed.
  */
 import * as zmq from 'zeromq';
 import type { Logger } from 'pino';

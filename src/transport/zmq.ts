@@ -8,7 +8,7 @@
  *    keys, so an unknown key cannot connect at all.
  * 2. A ROUTER sees a routing id per connection, not the CURVE key behind it, and libzmq's ZAP
  *    request does not carry the client's routing id: the `identity` frame is the ROUTER's own
- *    routing id (verified with zeromq 6.8.0 / libzmq 4.3.5, see test/transport/zmq.spec.ts), and
+ *    routing id (verified with zeromq 6.8.0 / libzmq 4.3.5, see test/transport/zmq.test.ts), and
  *    zeromq.js exposes neither message metadata (User-Id) nor per-connection keys. So the
  *    DEALER of i presents the routing id HMAC(X25519(i, j), i → j) (curve.ts). Only i and j can
  *    compute it; the ROUTER maps it to i and drops frames from any other routing id. It is sent

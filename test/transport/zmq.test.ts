@@ -75,6 +75,46 @@ describe('zeromq peer authentication', () => {
     assert.equal(`${routed}`, 'dealer-claimed-id', 'the claim only shows up on the ROUTER');
   });
 
+  it('(experiment) no ZAP handler: zapEnforceDomain alone keeps strangers out', async (t) => {
+    const outcomes: string[] = [];
+    for (const zapEnforceDomain of [false, true]) {
+      const context = new zmq.Context({ blocky: false });
+      const [server, client] = [generateCurveKeyPair(), generateCurveKeyPair()];
+      const router = new zmq.Router({
+        context,
+        linger: 0,
+        curveServer: true,
+        curvePublicKey: server.publicKey,
+        curveSecretKey: server.secretKey,
+        zapDomain: 'no-handler',
+        zapEnforceDomain,
+      });
+      const dealer = new zmq.Dealer({
+        context,
+        linger: 0,
+        curveServerKey: server.publicKey,
+        curvePublicKey: client.publicKey,
+        curveSecretKey: client.secretKey,
+      });
+      t.after(() => [router, dealer].forEach((s) => s.close()));
+      await router.bind('tcp://127.0.0.1:0');
+
+      // Either the frame arrives, or the client's handshake fails: whichever happens first.
+      const failed = new Promise<string>((resolve) =>
+        dealer.events.on('handshake:error:other', () => resolve('refused')),
+      );
+      const arrived = router.receive().then(
+        ([, body]) => `delivered ${body}`,
+        () => 'closed',
+      );
+      dealer.connect(router.lastEndpoint!);
+      await dealer.send('hi');
+      outcomes.push(await withDeadline(Promise.race([failed, arrived]), () => 'an outcome'));
+    }
+
+    assert.deepEqual(outcomes, ['delivered hi', 'refused']);
+  });
+
   it('an unconfigured CURVE key cannot connect, even with a valid routing id', async (t) => {
     const mesh = await zmqMesh(3);
     t.after(() => mesh.close());
