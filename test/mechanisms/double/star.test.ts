@@ -455,7 +455,8 @@ describe('parseProviderAsk / parseUserBid', () => {
 });
 
 describe('size', () => {
-  test('10^5 users and 10^3 providers in well under a second', () => {
+  // Speed is measured by `npm run bench -- scale`, never asserted here.
+  test('10^5 users and 10^3 providers: a feasible trade with Φ ≥ 0', () => {
     let x = 123456789;
     const next = (mod: number): bigint => {
       x ^= x << 13;
@@ -471,13 +472,14 @@ describe('size', () => {
     );
 
     for (const rule of ['safe', 'paper'] as const) {
-      const start = process.hrtime.bigint();
       const o = runStarPadding({ providers, users, rule });
-      const ms = Number(process.hrtime.bigint() - start) / 1e6;
 
       assert.ok(o.winningUsers.length > 0);
       assert.ok(o.surplus >= 0n);
-      assert.ok(ms < 1000, `${rule} took ${ms} ms`);
+      const served = o.allocation.reduce((t, a) => t + a.units, 0n);
+      const winners = new Set(o.winningUsers);
+      const demanded = users.filter((u) => winners.has(u.id)).reduce((t, u) => t + u.demand, 0n);
+      assert.equal(served, demanded);
     }
   });
 });
