@@ -45,6 +45,21 @@ program
       .choices(['safe', 'paper'])
       .default('safe'),
   )
+  .addOption(
+    new Option('--agreement <mode>', 'bid agreement: bid-level fast, or bit-level faithful (§4)')
+      .choices(['fast', 'faithful'])
+      .default('fast'),
+  )
+  .addOption(
+    new Option('--ks <flavour>', 'faithful mode: Shamir shares (it) or commit-reveal (crypto)')
+      .choices(['it', 'crypto'])
+      .default('it'),
+  )
+  .addOption(
+    new Option('--decision-rule <rule>', 'faithful mode: per-lane rule')
+      .choices(['majority', 'leader'])
+      .default('majority'),
+  )
   .option('--json', 'print one JSON object instead of the summary', false)
   .option(
     '--timeout-ms <ms>',
@@ -65,26 +80,147 @@ program
     if (status !== 0) throw new ExitError(status);
   });
 
+const PROVIDER_FLAGS = ['cluster', 'keys', 'id', 'ask', 'capacity'] as const;
+
 program
   .command('provider')
-  .description('Run one provider of a cluster until SIGINT or SIGTERM.')
-  .requiredOption('--cluster <file>', 'the cluster file (public: providers, k, auction)')
-  .requiredOption('--keys <dir>', "this provider's key directory (from keygen)")
-  .requiredOption('--id <id>', "this provider's id in the cluster file")
-  .requiredOption('--ask <micro>', "this provider's ask, micro-units per bandwidth unit")
-  .requiredOption('--capacity <units>', "this provider's capacity, bandwidth units")
+  .description(
+    'Run one provider of a cluster until SIGINT or SIGTERM. With --config: the daemon (a round\n' +
+      'clock, signed user bids, a ledger, a status endpoint; see README "Run your own\n' +
+      'cluster"). Without: a provider whose rounds a client closes (--cluster, --keys, --id,\n' +
+      '--ask and --capacity; the demo runs these).',
+  )
+  .option('--config <file>', 'a provider config file: run the daemon')
+  .option('--cluster <file>', 'the cluster file (public: providers, k, auction)')
+  .option('--keys <dir>', "this provider's key directory (from keygen)")
+  .option('--id <id>', "this provider's id in the cluster file")
+  .option('--ask <micro>', "this provider's ask, micro-units per bandwidth unit")
+  .option('--capacity <units>', "this provider's capacity, bandwidth units")
   .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
   .option('--log-file <file>', 'write the log there instead of stderr')
   .option('--latency-ms <ms>', 'one-way delay added to every envelope this provider sends')
-  .action(async (o) => {
+  .action(async (o, cmd: Command) => {
+    const given = PROVIDER_FLAGS.filter((k) => o[k] !== undefined).map((k) => `--${k}`);
+    if (o.config !== undefined) {
+      if (given.length > 0) {
+        throw new ExitError(2, `--config cannot be combined with ${given.join(', ')}`);
+      }
+      const { providerDaemonCommand } = await import('./commands/provider-daemon.js');
+      await providerDaemonCommand({
+        config: o.config,
+        ...(cmd.getOptionValueSource('logLevel') === 'cli' && { logLevel: o.logLevel }),
+        ...(o.logFile !== undefined && { logFile: o.logFile }),
+      });
+      return;
+    }
+    const missing = PROVIDER_FLAGS.filter((k) => o[k] === undefined).map((k) => `--${k}`);
+    if (missing.length > 0) {
+      throw new ExitError(2, `provider: give --config, or all of ${missing.join(', ')}`);
+    }
     const { providerCommand } = await import('./commands/provider.js');
     await providerCommand(o);
   });
 
 program
+  .command('bid')
+  .description(
+    "Sign a user's bid with its key and submit it to every provider of a cluster (daemons).\n" +
+      'The round is the open one as the providers report it, unless --round names one. Exit\n' +
+      'status 0 when every provider accepted the bid, 1 otherwise.',
+  )
+  .requiredOption('--cluster <file>', 'the cluster file')
+  .requiredOption('--key <dir>', "the user's key directory (from keygen; its id is signingKey)")
+  .requiredOption('--price <micro>', 'the bid: micro-units per bandwidth unit')
+  .requiredOption('--demand <units>', 'bandwidth units wanted (all or nothing)')
+  .option('--round <r>', 'the round to bid in (default: the open round)')
+  .option('--json', 'print one JSON object', false)
+  .action(async (o) => {
+    const { bidCommand } = await import('./commands/bid.js');
+    const status = await bidCommand(o);
+    if (status !== 0) throw new ExitError(status);
+  });
+
+program
+  .command('result')
+  .description(
+    "Fetch a round's signed result from every provider and check that they agree. Exit\n" +
+      'status 0 only when every provider signed the same outcome (and it checks), else 1.',
+  )
+  .requiredOption('--cluster <file>', 'the cluster file')
+  .requiredOption('--round <r>', 'the round')
+  .option(
+    '--wait-ms <ms>',
+    'how long to wait for a round still running',
+    intArg('--wait-ms', 0, 600_000),
+    15_000,
+  )
+  .option('--json', 'print one JSON object', false)
+  .action(async (o) => {
+    const { resultCommand } = await import('./commands/result.js');
+    const status = await resultCommand(o);
+    if (status !== 0) throw new ExitError(status);
+  });
+
+program
+  .command('verify')
+  .description(
+    "Recompute a round from a provider's ledger alone (signatures, agreement, coin,\n" +
+      'mechanism) and say whether it matches. Exit status 0 when it does, 1 when not.',
+  )
+  .requiredOption('--ledger <file>', "a provider's ledger (SQLite)")
+  .requiredOption('--round <r>', 'the round')
+  .option('--cluster <file>', 'check the public keys against this cluster file')
+  .option('--json', 'print one JSON object', false)
+  .action(async (o) => {
+    const { verifyCommand } = await import('./commands/verify.js');
+    const status = verifyCommand(o);
+    if (status !== 0) throw new ExitError(status);
+  });
+
+program
+  .command('simulate')
+  .description(
+    'Adversarial simulation (in memory, virtual time): N seeded runs, each a cluster of\n' +
+      'm ∈ {3, 5, 8} providers where a coalition of 1..k plays one deviation strategy under a\n' +
+      'random schedule. Prints the runs ending in ⊥, wrong and split outcomes, whom each ⊥\n' +
+      'named, and a per-strategy table. Exit status 0 when every guarantee held, 1 otherwise.',
+  )
+  .option('--runs <n>', 'number of runs', intArg('--runs', 1, 100_000_000), 1000)
+  .option('--seed <seed>', 'seed every run derives from', '1')
+  .addOption(
+    new Option('--auction <kind>', 'the auction').choices(['double', 'standard']).default('double'),
+  )
+  .addOption(new Option('--agreement <mode>', 'bid agreement').choices(['fast']).default('fast'))
+  .option('--json', 'print one JSON object', false)
+  .option('--workers <w>', 'worker threads (default: one per CPU)', intArg('--workers', 0, 64))
+  .option(
+    '--first <i>',
+    'index of the first run (replays runs of a bigger simulation)',
+    intArg('--first', 0, 1e12),
+  )
+  .option('--strategies <list>', 'comma-separated strategies to draw from (default: all)')
+  .option(
+    '--phase-timeout-ms <ms>',
+    'phase deadline, virtual time (default 10000)',
+    intArg('--phase-timeout-ms', 1, 3_600_000),
+  )
+  .option(
+    '--start-timeout-ms <ms>',
+    'START deadline, virtual time (default 30000)',
+    intArg('--start-timeout-ms', 1, 3_600_000),
+  )
+  .option('--verbose', 'print every run and every provider result (runs in one thread)', false)
+  .action(async (o) => {
+    const { simulateCommand } = await import('./commands/simulate.js');
+    const status = await simulateCommand(o);
+    if (status !== 0) throw new ExitError(status);
+  });
+
+program
   .command('keygen')
   .description(
-    'Create an identity: an Ed25519 signing key and a CURVE key pair (owner-only files).',
+    'Create an identity: an Ed25519 signing key and a CURVE key pair (owner-only files),\n' +
+      "for a provider or a user (a user's id is the signingKey it prints).",
   )
   .requiredOption('--out <dir>', 'directory to create the keys in')
   .action(async (o) => {

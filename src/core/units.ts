@@ -21,7 +21,7 @@ export const MAX_PRICE = 1_000_000_000_000n;
 export const MAX_QUANTITY = 1_000_000_000n;
 
 /** Agent ids: printable ASCII, so that string order equals byte order on every provider. */
-export const AGENT_ID_PATTERN = /^[A-Za-z0-9._:@+/=-]{1,128}$/;
+export const AGENT_ID_PATTERN = /^[A-Za-z0-9_.:@+/=-]{1,128}$/;
 
 /**
  * Converts a user-supplied number, numeric string or bigint into an integer bigint in
@@ -46,7 +46,7 @@ export function toBoundedInteger(field: string, value: unknown, min: bigint, max
 /** Checks an agent id against AGENT_ID_PATTERN. */
 export function checkAgentId(field: string, value: unknown): string {
   if (typeof value !== 'string' || !AGENT_ID_PATTERN.test(value)) {
-    throw new InvalidInputError(field, value, 'an id of 1–128 characters from [A-Za-z0-9._:@+/=-]');
+    throw new InvalidInputError(field, value, 'an id of 1–128 characters from [A-Za-z0-9_.:@+/=-]');
   }
   return value;
 }

@@ -10,14 +10,19 @@ import { ConfigError } from '../core/errors.js';
 import { AGENT_ID_PATTERN } from '../core/units.js';
 import { doubleAuctionMechanism } from '../mechanisms/double/mechanism.js';
 import type { AuctionMechanism } from '../mechanisms/mechanism.js';
+import { MAX_REGISTRY, sortedRegistry } from '../protocol/faithful/params.js';
 import { parsePublicKey } from '../protocol/identity.js';
 import { checkClusterParams, type ClusterParams } from '../protocol/session.js';
 
 const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
 const TCP_ADDRESS = /^tcp:\/\/[^\s:]+:[0-9]{1,5}$/;
 
+const AgentId = z
+  .string()
+  .regex(AGENT_ID_PATTERN, 'an id of 1–128 characters from [A-Za-z0-9_.:@+/=-]');
+
 const ProviderEntry = z.object({
-  id: z.string().regex(AGENT_ID_PATTERN, 'an id of 1–128 characters from [A-Za-z0-9._:@+/=-]'),
+  id: AgentId,
   peerAddress: z.string().regex(TCP_ADDRESS, 'a tcp://host:port address'),
   clientAddress: z.string().regex(TCP_ADDRESS, 'a tcp://host:port address'),
   signingKey: z.string().min(1),
@@ -37,14 +42,26 @@ const Timing = z.object({
 });
 
 /** The schema of a cluster file. */
-export const ClusterFileSchema = z.object({
-  clusterId: z.string().min(1).max(128),
-  k: z.number().int().min(0),
-  agreement: z.enum(['fast']).default('fast'),
-  auction: DoubleAuction,
-  timing: Timing.default({ phaseTimeoutMs: 10_000, startTimeoutMs: 30_000 }),
-  providers: z.array(ProviderEntry).min(1),
-});
+export const ClusterFileSchema = z
+  .object({
+    clusterId: z.string().min(1).max(128),
+    k: z.number().int().min(0),
+    /** Bid agreement: bid-level `fast` (§6) or bit-level `faithful` (§4, #4). */
+    agreement: z.enum(['fast', 'faithful']).default('fast'),
+    /** Faithful only: knowledge sharing, Shamir `it` (the default) or commit-reveal `crypto`. */
+    ks: z.enum(['it', 'crypto']).optional(),
+    /** Faithful only: the per-lane rule, `majority` (the default) or `leader`. */
+    decisionRule: z.enum(['majority', 'leader']).optional(),
+    /** Faithful only: every id that may bid (users and bidding providers), in any order. */
+    bidders: z.array(AgentId).max(MAX_REGISTRY).optional(),
+    auction: DoubleAuction,
+    timing: Timing.default({ phaseTimeoutMs: 10_000, startTimeoutMs: 30_000 }),
+    providers: z.array(ProviderEntry).min(1),
+  })
+  .refine((f) => f.agreement !== 'faithful' || f.bidders !== undefined, {
+    path: ['bidders'],
+    message: 'a bidder registry is required when agreement is faithful',
+  });
 
 /** A parsed cluster file. */
 export type ClusterFile = z.infer<typeof ClusterFileSchema>;
@@ -77,6 +94,13 @@ export function parseCluster(json: unknown, source = 'cluster file'): Cluster {
     providers,
     agreement: file.agreement,
     mechanismParams: mechanism.paramsBytes(),
+    ...(file.agreement === 'faithful' && {
+      faithful: {
+        bidders: wrap(() => sortedRegistry(file.bidders ?? []), source),
+        ks: file.ks ?? 'it',
+        rule: file.decisionRule ?? 'majority',
+      },
+    }),
   };
   wrap(() => checkClusterParams(params), source);
   return { file, params, mechanism };

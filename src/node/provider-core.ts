@@ -11,10 +11,12 @@ import { checkAgentId } from '../core/units.js';
 import type { AuctionMechanism } from '../mechanisms/mechanism.js';
 import {
   FastRound,
+  type BidScreen,
   type OutgoingHook,
   type RoundContext,
   type RoundResult,
 } from '../protocol/fast-round.js';
+import { bitCodecFor } from '../protocol/faithful/bit-codec.js';
 import { Verifier, type SigningIdentity } from '../protocol/identity.js';
 import {
   checkClusterParams,
@@ -48,6 +50,8 @@ export interface ProviderCoreOptions {
   readonly log?: Logger;
   /** Deviation hook for tests and the simulator; unset on honest providers. */
   readonly outgoing?: OutgoingHook;
+  /** Checks the revealed vectors before the majority (the daemon's signed user bids, #6). */
+  readonly screenBids?: BidScreen;
   /** Source of ρ and nonces, for reproducible tests. */
   readonly random?: (n: number) => Uint8Array;
 }
@@ -69,12 +73,19 @@ export class ProviderCore {
   private readonly verifiers: Verifier[];
   private readonly paramsHash: Uint8Array;
   private readonly providerIds: Set<string>;
+  /** Faithful mode: the fixed bidder registry; undefined when the bidder set is open. */
+  private readonly registry: ReadonlySet<string> | undefined;
 
   constructor(private readonly opts: ProviderCoreOptions) {
     checkClusterParams(opts.params);
     this.verifiers = opts.params.providers.map((p) => new Verifier(p.signingKey));
     this.paramsHash = clusterParamsHash(opts.params);
     this.providerIds = new Set(opts.params.providers.map((p) => p.id));
+    if (opts.params.agreement === 'faithful') {
+      // Fails at start, not at the first round, when the mechanism has no bit encoding.
+      bitCodecFor(opts.mechanism, this.providerIds);
+      this.registry = new Set(opts.params.faithful!.bidders);
+    }
     opts.transport.onFrame((from, frame) => this.route(from, frame));
   }
 
@@ -85,13 +96,17 @@ export class ProviderCore {
 
   /**
    * Takes a user's bid for a round. Refused when the round already closed here, when the id
-   * is a provider's, or when the bidder already has a different bid in this round (nothing
-   * accepted is ever replaced). Resubmitting the same bid is accepted again.
+   * is a provider's or (faithful mode) not in the bidder registry, or when the bidder already
+   * has a different bid in this round (nothing accepted is ever replaced). Resubmitting the
+   * same bid is accepted again.
    */
   submitBid(round: bigint, bidder: string, bytes: Uint8Array): void {
     checkAgentId('bid.id', bidder);
     if (this.providerIds.has(bidder)) {
       throw new InvalidInputError('bid.id', bidder, 'a user id (this id is a provider)');
+    }
+    if (this.registry && !this.registry.has(bidder)) {
+      throw new InvalidInputError('bid.id', bidder, "a bidder in the cluster's registry");
     }
     const reason = this.opts.mechanism.checkBid(bidder, bytes, this.providerIds);
     if (reason !== null) throw new InvalidInputError('bid', bidder, `a valid bid (${reason})`);
@@ -138,6 +153,7 @@ export class ProviderCore {
         ...(this.opts.startTimeoutMs !== undefined && { startTimeoutMs: this.opts.startTimeoutMs }),
         ...(this.opts.log && { log: this.opts.log.child({ round: String(round) }) }),
         ...(this.opts.outgoing && { outgoing: this.opts.outgoing }),
+        ...(this.opts.screenBids && { screenBids: this.opts.screenBids }),
         ...(this.opts.random && { random: this.opts.random }),
       };
       const engine = new FastRound(ctx);
@@ -159,6 +175,25 @@ export class ProviderCore {
   /** The result of a round, if it has one here. */
   result(round: bigint): RoundResult | undefined {
     return this.rounds.get(round)?.result;
+  }
+
+  /**
+   * Opens a round before any bid names it, so that its frames are kept from now on (a daemon
+   * whose round numbers come from a clock opens the next rounds ahead).
+   */
+  prepare(round: bigint): void {
+    this.state(round);
+  }
+
+  /** Drops a round that is not running (its bids, result and kept frames): bounded memory. */
+  forget(round: bigint): void {
+    const s = this.rounds.get(round);
+    if (!s || (s.engine && !s.engine.finished)) return;
+    const key = toHex(s.sid);
+    this.earlyCount -= this.early.get(key)?.length ?? 0;
+    this.early.delete(key);
+    this.rounds.delete(round);
+    this.bySid.delete(key);
   }
 
   /** Stops every running round with ⊥ (shutdown). */

@@ -12,6 +12,11 @@
  * provider that commits differently to different peers into proof against it. Each phase acts
  * only once it holds the previous phase's message from every provider (§3.3); a phase that
  * does not complete before its deadline is ⊥ naming the providers still missing.
+ *
+ * With `agreement: 'faithful'` (#4) the same engine runs the bit-level agreement of §4 instead
+ * of BA_COMMIT/BA_REVEAL, driving faithful/agreement.ts: START, then KS_SHARE, KS_READY,
+ * KS_REVEAL (`it`) or BA_COMMIT, BA_REVEAL (`crypto`), then the coin's CC_COMMIT, CC_REVEAL,
+ * then the mechanism and OUTCOME as above.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -25,6 +30,13 @@ import type {
   TaskPlan,
 } from '../mechanisms/mechanism.js';
 import type { Transport } from '../transport/transport.js';
+import {
+  FaithfulAgreement,
+  type FaithfulDecision,
+  type FaithfulTestHooks,
+} from './faithful/agreement.js';
+import { bitCodecFor } from './faithful/bit-codec.js';
+import { checkFaithfulParams, type DecisionRule, type KsFlavour } from './faithful/params.js';
 import {
   AbortCode,
   RoundAbort,
@@ -65,6 +77,20 @@ export type OutgoingHook = (
   peers: readonly number[],
 ) => ReadonlyMap<number, Uint8Array | null> | null;
 
+/**
+ * Screens the m revealed vectors before the bid-level decision (signed user bids, #6): returns
+ * them without the entries that fail a check, and the bidders it leaves out, with why. It must
+ * be a deterministic function of the round and the vectors, so every provider decides alike;
+ * a vector it does not change should be returned as the same object.
+ */
+export type BidScreen = (
+  round: bigint,
+  vectors: readonly (readonly BidReport[])[],
+) => {
+  readonly vectors: readonly (readonly BidReport[])[];
+  readonly excluded: readonly { bidder: string; reason: string }[];
+};
+
 /** Everything one provider needs to run one round. */
 export interface RoundContext {
   readonly params: ClusterParams;
@@ -95,8 +121,12 @@ export interface RoundContext {
   readonly groups?: number;
   /** Test and simulation hook; honest providers leave it unset. */
   readonly outgoing?: OutgoingHook;
+  /** Fast mode: checks the revealed vectors before the majority (the daemon's signed bids). */
+  readonly screenBids?: BidScreen;
   /** Milliseconds clock. @default performance.now */
   readonly now?: () => number;
+  /** Faithful-mode deviations for tests only; honest providers leave it unset. */
+  readonly faithfulTest?: FaithfulTestHooks;
 }
 
 /** Counters of one round at one provider. */
@@ -107,6 +137,22 @@ export interface RoundStats {
   bytesReceived: number;
   /** Milliseconds from the round's start to the end of each phase, by phase name. */
   phaseEndMs: Record<string, number>;
+  /** Envelopes this provider sent, by phase name. */
+  phaseEnvelopes: Record<string, number>;
+  /** Bytes of the envelopes this provider sent, by phase name. */
+  phaseBytes: Record<string, number>;
+}
+
+/** What the faithful agreement reports besides the agreed vector. */
+export interface FaithfulRoundInfo {
+  readonly ks: KsFlavour;
+  readonly rule: DecisionRule;
+  /** n, bidders in the registry. */
+  readonly bidders: number;
+  /** L, bits per bid. */
+  readonly bitsPerBid: number;
+  /** Under `leader`: the provider whose input each registry bidder adopted. */
+  readonly leaders: readonly number[] | null;
 }
 
 /** The agreed input and the outcome of a round that did not abort. */
@@ -127,8 +173,12 @@ export interface RoundOutcome {
   readonly summary: Record<string, unknown>;
   /** Tasks of the mechanism's graph this provider computed, e.g. ["1", "2.0", "3"]. */
   readonly tasks: readonly string[];
+  /** Faithful mode only: the lanes' shape and, under `leader`, every bidder's leader. */
+  readonly faithful?: FaithfulRoundInfo;
   readonly stats: RoundStats;
   readonly durationMs: number;
+  /** Every envelope this provider held at the end (its own too), by phase, then sender. */
+  readonly transcript?: readonly Uint8Array[];
 }
 
 /** A round that ended in ⊥ at this provider. */
@@ -139,6 +189,8 @@ export interface RoundFailure {
   readonly reason: AbortReason;
   readonly stats: RoundStats;
   readonly durationMs: number;
+  /** Every envelope this provider held at the end (its own too), by phase, then sender. */
+  readonly transcript?: readonly Uint8Array[];
 }
 
 /** What a round yields at one provider. */
@@ -173,12 +225,29 @@ export function baCommitment(
   return sha256(w.raw(rho).raw(nonce).finish());
 }
 
-type Stage = 'idle' | 'start' | 'commit' | 'reveal' | 'transfer' | 'outcome' | 'done';
+type Stage =
+  | 'idle'
+  | 'start'
+  | 'commit'
+  | 'reveal'
+  | 'share'
+  | 'ready'
+  | 'ksreveal'
+  | 'cccommit'
+  | 'ccreveal'
+  | 'transfer'
+  | 'outcome'
+  | 'done';
 
 const STAGE_PHASE: Record<Exclude<Stage, 'idle' | 'done'>, PhaseCode> = {
   start: Phase.START,
   commit: Phase.BA_COMMIT,
   reveal: Phase.BA_REVEAL,
+  share: Phase.KS_SHARE,
+  ready: Phase.KS_READY,
+  ksreveal: Phase.KS_REVEAL,
+  cccommit: Phase.CC_COMMIT,
+  ccreveal: Phase.CC_REVEAL,
   transfer: Phase.DT,
   outcome: Phase.OUTCOME,
 };
@@ -190,6 +259,7 @@ interface Agreed {
   noMajority: string[];
   bidsHash: Uint8Array;
   seed: Uint8Array;
+  faithful?: FaithfulRoundInfo;
 }
 
 /** A parallel plan in progress: this provider's task and its result. */
@@ -223,6 +293,8 @@ export class FastRound {
     envelopesReceived: 0,
     bytesReceived: 0,
     phaseEndMs: {},
+    phaseEnvelopes: {},
+    phaseBytes: {},
   };
 
   // State carried from phase to phase.
@@ -232,12 +304,22 @@ export class FastRound {
   private agreed: Agreed | undefined;
   private transfer: Transfer | undefined;
   private readonly tasks: string[] = [];
+  /** The faithful agreement (#4); undefined in fast mode. */
+  private readonly faithful: FaithfulAgreement | undefined;
+  /** Phases this round's mode exchanges; any other is refused. */
+  private readonly phases: ReadonlySet<number>;
+  /** This provider's KS_SHARE envelope to each peer, as sent. */
+  private readonly sentShares: (Uint8Array | undefined)[] = [];
+  private ksRevealed = false;
   private decided:
     Omit<RoundOutcome, 'stats' | 'durationMs' | 'ok' | 'round' | 'sid' | 'tasks'> | undefined;
 
   constructor(private readonly ctx: RoundContext) {
     this.m = ctx.params.providers.length;
     this.done = new Promise((resolve) => (this.settle = resolve));
+    if (ctx.params.agreement === 'faithful') this.faithful = this.faithfulAgreement();
+    const ba = this.faithful?.phases ?? [Phase.BA_COMMIT, Phase.BA_REVEAL];
+    this.phases = new Set([Phase.START, ...ba, Phase.DT, Phase.OUTCOME]);
   }
 
   /** The round's result, once it has one. */
@@ -304,7 +386,10 @@ export class FastRound {
         frame,
       ]);
     }
-    if (!equalBytes(env.sid, this.ctx.sid)) return; // another round's; the node routes those
+    if (!equalBytes(env.sid, this.ctx.sid)) {
+      if (this.faithful) this.refuseForeignSession(from, env);
+      return; // another round's; the node routes those
+    }
     if (env.from !== from) {
       const msg = `frame on the channel of ${this.name(from)} claims to come from ${env.from}`;
       throw this.abort(AbortCode.BAD_SIGNATURE, [from], msg, [frame]);
@@ -313,8 +398,10 @@ export class FastRound {
       const msg = `bad signature on ${phaseName(env.phase)} from ${this.name(from)}`;
       throw this.abort(AbortCode.BAD_SIGNATURE, [from], msg, [frame]);
     }
-    if (env.to !== BROADCAST) {
-      const msg = `${phaseName(env.phase)} from ${this.name(from)} is not a broadcast`;
+    const private_ = this.faithful?.ks === 'it' && env.phase === Phase.KS_SHARE;
+    if (env.to !== (private_ ? this.ctx.self : BROADCAST)) {
+      const what = private_ ? 'is not addressed to this provider' : 'is not a broadcast';
+      const msg = `${phaseName(env.phase)} from ${this.name(from)} ${what}`;
       throw this.abort(AbortCode.BAD_MESSAGE, [from], msg, [frame]);
     }
 
@@ -329,8 +416,9 @@ export class FastRound {
     slots[from] = env;
 
     if (env.phase === Phase.ABORT) this.onPeerAbort(env);
-    else if (!(Object.values(STAGE_PHASE) as number[]).includes(env.phase)) {
-      const msg = `${this.name(from)} sent ${phaseName(env.phase)}, which the fast path never uses`;
+    else if (!this.phases.has(env.phase)) {
+      const mode = this.ctx.params.agreement;
+      const msg = `${this.name(from)} sent ${phaseName(env.phase)}, unused in ${mode} mode`;
       throw this.abort(AbortCode.BAD_MESSAGE, [from], msg, [frame]);
     }
   }
@@ -350,7 +438,9 @@ export class FastRound {
       const msg = `${this.name(proven)} signed two different messages for one step`;
       throw this.abort(AbortCode.EQUIVOCATION, [proven], msg, claim.evidence.slice(0, 2));
     }
-    const badOpener = this.provenBadOpening(claim.evidence);
+    const found = this.faithful?.provenFault(claim.evidence);
+    if (found) throw this.abort(found.code, found.blamed, found.message, [...claim.evidence]);
+    const badOpener = this.faithful ? null : this.provenBadOpening(claim.evidence);
     if (badOpener !== null) {
       const msg = `${this.name(badOpener)} revealed values that do not open its commitment`;
       throw this.abort(AbortCode.BAD_OPENING, [badOpener], msg, claim.evidence.slice(0, 2));
@@ -414,8 +504,13 @@ export class FastRound {
       this.stats.phaseEndMs[phaseName(phase)] = Math.round(this.now() - this.t0);
 
       if (this.stage === 'start') this.afterStart();
-      else if (this.stage === 'commit') this.afterCommit();
-      else if (this.stage === 'reveal') this.afterReveal();
+      else if (this.stage === 'commit') this.faithful ? this.afterKsCommit() : this.afterCommit();
+      else if (this.stage === 'reveal') this.faithful ? this.afterKsOpening() : this.afterReveal();
+      else if (this.stage === 'share') this.afterShare();
+      else if (this.stage === 'ready') this.afterReady();
+      else if (this.stage === 'ksreveal') this.afterKsReveal();
+      else if (this.stage === 'cccommit') this.afterCoinCommit();
+      else if (this.stage === 'ccreveal') this.afterCoinReveal();
       else if (this.stage === 'transfer') this.afterTransfer();
       else this.afterOutcome();
     }
@@ -438,10 +533,11 @@ export class FastRound {
       }
       if (bid.length > 0) bids.set(this.ctx.params.providers[i]!.id, bid);
     }
+    if (this.faithful) return this.startFaithful(bids);
 
     // Commit to the received vector and the coin's randomness together.
     this.vector = encodeBidVector([...bids].map(([bidder, bytes]) => ({ bidder, bytes })));
-    const random = this.ctx.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
+    const random = this.random();
     this.rho = random(32);
     this.nonce = random(32);
     const c = baCommitment(this.ctx.sid, this.ctx.self, this.vector, this.rho, this.nonce);
@@ -471,7 +567,11 @@ export class FastRound {
 
   private afterReveal(): void {
     const revealed = this.readReveals();
-    this.checkEchoes(revealed);
+    this.checkEchoes(
+      revealed.map((r) => r.echo),
+      Phase.BA_COMMIT,
+      Phase.BA_REVEAL,
+    );
     this.checkOpenings(revealed);
     // Vectors equal to ours (the common case) are decoded once.
     let mine: BidReport[] | undefined;
@@ -484,10 +584,11 @@ export class FastRound {
     });
 
     // Decide bidder by bidder; invalid agreed bids become neutral (the bidder is left out).
-    const { agreed, noMajority } = decideMajority(vectors);
+    const screened = this.ctx.screenBids?.(this.ctx.round, vectors) ?? { vectors, excluded: [] };
+    const { agreed, noMajority } = decideMajority(screened.vectors);
     const providerIds = new Set(this.ctx.params.providers.map((p) => p.id));
     const valid: BidReport[] = [];
-    const invalidBids: { bidder: string; reason: string }[] = [];
+    const invalidBids: { bidder: string; reason: string }[] = [...screened.excluded];
     for (const b of agreed) {
       const reason = this.ctx.mechanism.checkBid(b.bidder, b.bytes, providerIds);
       if (reason === null) valid.push(b);
@@ -502,16 +603,158 @@ export class FastRound {
       revealed.map((r) => r.rho),
     );
     this.agreed = { agreedBids: valid, invalidBids, noMajority, bidsHash, seed };
+    this.runMechanism();
+  }
+
+  /** The mechanism on the agreed vector and the seed: whole, or as a task graph over groups. */
+  private runMechanism(): void {
+    const a = this.agreed!;
     this.ctx.log?.debug(
-      { bids: valid.length, invalid: invalidBids.length, noMajority: noMajority.length },
+      { bids: a.agreedBids.length, invalid: a.invalidBids.length, noMajority: a.noMajority.length },
       'bid vector agreed',
     );
+
     const groups = this.groups();
     if (groups > 1 && this.ctx.mechanism.plan) this.startTasks(groups);
     else {
       this.tasks.push('1', '2', '3');
-      this.announce(this.ctx.mechanism.run(valid, seed));
+      this.announce(this.ctx.mechanism.run(a.agreedBids, a.seed));
     }
+  }
+
+  // --- faithful stages (#4): the phase logic lives in faithful/agreement.ts ---------------
+
+  private faithfulAgreement(): FaithfulAgreement {
+    const ctx = this.ctx;
+    const providerIds = new Set(ctx.params.providers.map((p) => p.id));
+    return new FaithfulAgreement({
+      params: checkFaithfulParams(ctx.params.faithful, this.m),
+      m: this.m,
+      k: ctx.params.k,
+      sid: ctx.sid,
+      self: ctx.self,
+      verifiers: ctx.verifiers,
+      codec: bitCodecFor(ctx.mechanism, providerIds),
+      checkBid: (bidder, bytes) => ctx.mechanism.checkBid(bidder, bytes, providerIds),
+      random: this.random(),
+      name: (i) => this.name(i),
+      ...(ctx.faithfulTest && { test: ctx.faithfulTest }),
+    });
+  }
+
+  /** Lanes from the received vector, then the first phase of the flavour (§4.1, §4.2). */
+  private startFaithful(bids: ReadonlyMap<string, Uint8Array>): void {
+    const f = this.faithful!;
+    f.setInputs(bids);
+    if (f.ks === 'it') {
+      this.enter('share');
+      this.sendEach(Phase.KS_SHARE, f.sharePayloads());
+    } else {
+      this.enter('commit');
+      this.broadcast(Phase.BA_COMMIT, f.commitment());
+    }
+  }
+
+  private afterShare(): void {
+    const f = this.faithful!;
+    f.checkShares(this.all(Phase.KS_SHARE));
+
+    // READY once every share is in; the reveal waits for READY from all (the guard of §2.2).
+    this.enter('ready');
+    this.broadcast(Phase.KS_READY, new Uint8Array(0));
+    if (!f.readyGuard) this.revealShares();
+  }
+
+  private afterReady(): void {
+    this.faithful!.checkReady(this.all(Phase.KS_READY));
+    this.enter('ksreveal');
+    if (!this.ksRevealed) this.revealShares();
+  }
+
+  private revealShares(): void {
+    this.ksRevealed = true;
+    this.broadcast(Phase.KS_REVEAL, this.faithful!.revealPayload(this.all(Phase.KS_SHARE)));
+  }
+
+  private afterKsReveal(): void {
+    const reveals = this.all(Phase.KS_REVEAL);
+    const received = this.all(Phase.KS_SHARE);
+    this.commitCoin(this.faithful!.decideIt(reveals, received, this.sentShares));
+  }
+
+  private afterKsCommit(): void {
+    const f = this.faithful!;
+    const commits = this.all(Phase.BA_COMMIT);
+    f.checkCommitments(commits);
+    this.enter('reveal');
+    this.broadcast(Phase.BA_REVEAL, f.opening(commits));
+  }
+
+  private afterKsOpening(): void {
+    const f = this.faithful!;
+    const reveals = this.all(Phase.BA_REVEAL);
+    const openings = f.readOpenings(reveals);
+    this.checkEchoes(
+      openings.map((o) => o.echo),
+      Phase.BA_COMMIT,
+      Phase.BA_REVEAL,
+    );
+    this.commitCoin(f.decideCrypto(openings, this.all(Phase.BA_COMMIT), reveals));
+  }
+
+  /** The vector is fixed: announce H_b and commit to this provider's coin value (§7.2). */
+  private commitCoin(d: FaithfulDecision): void {
+    const f = this.faithful!;
+    const bidsHash = bidVectorHash(d.agreedBids);
+    const faithful: FaithfulRoundInfo = {
+      ks: f.ks,
+      rule: f.rule,
+      bidders: f.bidders,
+      bitsPerBid: f.bitsPerBid,
+      leaders: d.leaders ? [...d.leaders] : null,
+    };
+    const { agreedBids, invalidBids } = d;
+    const seed = new Uint8Array(0); // drawn in CC_REVEAL
+    this.agreed = { agreedBids, invalidBids, noMajority: [], bidsHash, seed, faithful };
+    this.enter('cccommit');
+    this.broadcast(Phase.CC_COMMIT, f.coinCommit(bidsHash));
+  }
+
+  private afterCoinCommit(): void {
+    const commits = this.all(Phase.CC_COMMIT);
+    this.faithful!.checkCoinCommits(commits, this.agreed!.bidsHash);
+    this.enter('ccreveal');
+    this.broadcast(Phase.CC_REVEAL, this.faithful!.coinOpening(commits));
+  }
+
+  private afterCoinReveal(): void {
+    const a = this.agreed!;
+    const reveals = this.all(Phase.CC_REVEAL);
+    const openings = this.faithful!.readCoinOpenings(reveals);
+    this.checkEchoes(
+      openings.map((o) => o.echo),
+      Phase.CC_COMMIT,
+      Phase.CC_REVEAL,
+    );
+
+    // seed = H("DA/seed/v1" ‖ sid ‖ 0 ‖ H_b ‖ ρ_0 … ρ_{m−1}), as in the fast path.
+    const commits = this.all(Phase.CC_COMMIT);
+    const rhos = this.faithful!.coinValues(openings, commits, reveals, a.bidsHash);
+    a.seed = coinSeed(this.ctx.sid, a.bidsHash, rhos);
+    this.runMechanism();
+  }
+
+  /** A validly signed envelope of another session on a peer's channel: other parameters. */
+  private refuseForeignSession(from: number, env: Envelope): never {
+    if (!verifyEnvelope(env, this.ctx.verifiers[from]!)) {
+      const msg = `bad signature on ${phaseName(env.phase)} from ${this.name(from)}`;
+      throw this.abort(AbortCode.BAD_SIGNATURE, [from], msg, [env.bytes]);
+    }
+    const msg =
+      `${this.name(from)} signed a ${phaseName(env.phase)} for session ` +
+      `${toHex(env.sid).slice(0, 16)}…, not ${toHex(this.ctx.sid).slice(0, 16)}…: ` +
+      'it runs with other session parameters';
+    throw this.abort(AbortCode.PARAMS_MISMATCH, [from], msg, [env.bytes]);
   }
 
   /** Task 1, then this provider's task 2.g, whose result goes to every provider (DT, §8). */
@@ -670,11 +913,12 @@ export class FastRound {
     return out;
   }
 
-  private checkEchoes(revealed: Revealed[]): void {
+  /** Every provider's echo of the `commit` phase must equal what this provider received. */
+  private checkEchoes(echoes: readonly Uint8Array[][], commit: PhaseCode, reveal: PhaseCode): void {
     for (let i = 0; i < this.m; i++) {
       for (let s = 0; s < this.m; s++) {
-        const echoed = revealed[i]!.echo[s]!;
-        const mine = this.envelope(Phase.BA_COMMIT, s);
+        const echoed = echoes[i]![s]!;
+        const mine = this.envelope(commit, s);
         if (equalBytes(echoed, mine.bytes)) continue;
 
         // A differing copy is either the signer's equivocation or the echoer's forgery.
@@ -683,9 +927,7 @@ export class FastRound {
           throw this.abort(AbortCode.EQUIVOCATION, [s], msg, [mine.bytes, echoed]);
         }
         const msg = `${this.name(i)} echoed a commitment of ${this.name(s)} that it did not sign`;
-        throw this.abort(AbortCode.BAD_MESSAGE, [i], msg, [
-          this.envelope(Phase.BA_REVEAL, i).bytes,
-        ]);
+        throw this.abort(AbortCode.BAD_MESSAGE, [i], msg, [this.envelope(reveal, i).bytes]);
       }
     }
   }
@@ -726,7 +968,7 @@ export class FastRound {
   }
 
   private broadcast(phase: PhaseCode, payload: Uint8Array): void {
-    const peers = [...Array(this.m).keys()].filter((i) => i !== this.ctx.self);
+    const peers = this.peers();
     const own = this.seal(phase, payload);
     this.slots(phase)[this.ctx.self] = own;
     this.own.set(phase, own);
@@ -740,14 +982,46 @@ export class FastRound {
         if (p === null || p === undefined) continue;
         frame = this.seal(phase, p).bytes;
       }
-      this.stats.envelopesSent++;
-      this.stats.bytesSent += frame.length;
-      this.ctx.transport.send(to, frame);
+      this.send(phase, to, frame);
     }
   }
 
-  private seal(phase: PhaseCode, payload: Uint8Array): Envelope {
-    const fields = { phase, sid: this.ctx.sid, from: this.ctx.self, to: BROADCAST, payload };
+  /** A private phase (KS_SHARE): payloads[i] signed for provider i alone; its own is kept. */
+  private sendEach(phase: PhaseCode, payloads: readonly Uint8Array[]): void {
+    const self = this.ctx.self;
+    this.slots(phase)[self] = this.seal(phase, payloads[self]!, self);
+
+    for (const to of this.peers()) {
+      let payload = payloads[to]!;
+      const rewritten = this.ctx.outgoing?.(phase, payload, [to]) ?? null;
+      if (rewritten?.has(to)) {
+        const p = rewritten.get(to);
+        if (p === null || p === undefined) continue;
+        payload = p;
+      }
+      const frame = this.seal(phase, payload, to).bytes;
+      this.sentShares[to] = frame;
+      this.send(phase, to, frame);
+    }
+  }
+
+  /** Hands one envelope to the transport and counts it, in total and per phase. */
+  private send(phase: PhaseCode, to: number, frame: Uint8Array): void {
+    const name = phaseName(phase);
+    const s = this.stats;
+    s.envelopesSent++;
+    s.bytesSent += frame.length;
+    s.phaseEnvelopes[name] = (s.phaseEnvelopes[name] ?? 0) + 1;
+    s.phaseBytes[name] = (s.phaseBytes[name] ?? 0) + frame.length;
+    this.ctx.transport.send(to, frame);
+  }
+
+  private peers(): number[] {
+    return [...Array(this.m).keys()].filter((i) => i !== this.ctx.self);
+  }
+
+  private seal(phase: PhaseCode, payload: Uint8Array, to: number = BROADCAST): Envelope {
+    const fields = { phase, sid: this.ctx.sid, from: this.ctx.self, to, payload };
     const bytes = sealEnvelope(this.ctx.identity, fields);
     return { ...fields, signature: bytes.subarray(bytes.length - 64), bytes };
   }
@@ -763,6 +1037,11 @@ export class FastRound {
 
   private envelope(phase: PhaseCode, i: number): Envelope {
     return this.slots(phase)[i]!;
+  }
+
+  /** Every provider's envelope of a phase whose gate has passed. */
+  private all(phase: PhaseCode): Envelope[] {
+    return this.slots(phase) as Envelope[];
   }
 
   private missing(phase: PhaseCode): number[] {
@@ -818,7 +1097,15 @@ export class FastRound {
   private finish(result: RoundResult): void {
     this.stage = 'done';
     clearTimeout(this.timer);
-    this.settle(result);
+    this.settle({ ...result, transcript: this.transcript() });
+  }
+
+  private transcript(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const phase of [...this.inbox.keys()].sort((a, b) => a - b)) {
+      for (const env of this.inbox.get(phase)!) if (env) out.push(env.bytes);
+    }
+    return out;
   }
 
   private currentPhase(): number {
@@ -827,6 +1114,10 @@ export class FastRound {
 
   private groups(): number {
     return Math.max(1, this.ctx.groups ?? 1);
+  }
+
+  private random(): (n: number) => Uint8Array {
+    return this.ctx.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
   }
 
   private timeoutMs(): number {

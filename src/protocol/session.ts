@@ -6,6 +6,11 @@
 import { Writer, utf8 } from '../core/bytes.js';
 import { ConfigError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
+import {
+  checkFaithfulParams,
+  faithfulParamsBytes,
+  type FaithfulParams,
+} from './faithful/params.js';
 
 /** One provider as every other provider knows it. */
 export interface ProviderInfo {
@@ -27,6 +32,8 @@ export interface ClusterParams {
   readonly agreement: 'fast' | 'faithful';
   /** Canonical bytes of the mechanism and its parameters. */
   readonly mechanismParams: Uint8Array;
+  /** Faithful mode only: the bidder registry, KS flavour and decision rule (#4). */
+  readonly faithful?: FaithfulParams;
 }
 
 /** Refuses parameters the protocol cannot run with: m < 2k+1, duplicate ids or keys. */
@@ -46,6 +53,7 @@ export function checkClusterParams(p: ClusterParams): void {
   if (ids.size !== m) throw new ConfigError('providers: two providers share an id');
   const keys = new Set(p.providers.map((x) => Buffer.from(x.signingKey).toString('hex')));
   if (keys.size !== m) throw new ConfigError('providers: two providers share a signing key');
+  if (p.agreement === 'faithful') checkFaithfulParams(p.faithful, m);
 }
 
 /** SHA-256 of the canonical encoding of the cluster parameters. */
@@ -54,13 +62,15 @@ export function clusterParamsHash(p: ClusterParams): Uint8Array {
   w.u16(p.providers.length);
   for (const prov of p.providers) w.string(prov.id).raw(prov.signingKey);
   w.string(p.agreement).bytes(p.mechanismParams);
+  if (p.agreement === 'faithful' && p.faithful) w.bytes(faithfulParamsBytes(p.faithful));
   return sha256(w.finish());
 }
 
 /**
  * The session id of one round:
  * SHA256("DA/sid/v1" ‖ u64be(round) ‖ SHA256(public keys in order) ‖ SHA256(params)).
- * The bidder set is open in fast mode (decided by the agreement), so it is not part of the id.
+ * The bidder set is open in fast mode (decided by the agreement); the faithful mode's fixed
+ * registry is part of the parameters, hence of the id.
  */
 export function sessionId(p: ClusterParams, round: bigint): Uint8Array {
   const keys = sha256(...p.providers.map((x) => x.signingKey));

@@ -11,6 +11,7 @@ import { encodeDoubleOutcome } from '../../mechanisms/double/codec.js';
 import { runStarPadding } from '../../mechanisms/double/star.js';
 import type { WinnerRule } from '../../mechanisms/double/types.js';
 import { startLocalCluster } from '../../node/local-cluster.js';
+import type { DecisionRule, KsFlavour } from '../../protocol/faithful/params.js';
 import {
   BUNDLED_MAPS,
   bundledMapPath,
@@ -28,6 +29,12 @@ export interface DemoOptions {
   k?: number;
   seed: string;
   rule: WinnerRule;
+  /** Bid agreement. @default 'fast' */
+  agreement?: 'fast' | 'faithful';
+  /** Faithful mode's knowledge sharing. @default 'it' */
+  ks?: KsFlavour;
+  /** Faithful mode's per-lane rule. @default 'majority' */
+  decisionRule?: DecisionRule;
   json: boolean;
   timeoutMs: number;
   latencyMs?: number;
@@ -43,6 +50,11 @@ export interface DemoSummary {
   users: number;
   k: number;
   rule: WinnerRule;
+  agreement: 'fast' | 'faithful';
+  /** Faithful mode only. */
+  ks?: KsFlavour;
+  /** Faithful mode only. */
+  decisionRule?: DecisionRule;
   status: 'outcome' | 'abort';
   outcomeHash: string | null;
   matchesCentralised: boolean;
@@ -54,6 +66,10 @@ export interface DemoSummary {
   perProviderCpuMs: number[];
   envelopes: number;
   bytes: number;
+  /** Envelopes sent by all providers, by phase. */
+  phaseEnvelopes: Record<string, number>;
+  /** Bytes of the envelopes sent by all providers, by phase. */
+  phaseBytes: Record<string, number>;
   bidsRefused: number;
   winningProviders: number;
   winningUsers: number;
@@ -79,6 +95,12 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
   };
 
   say(`scenario ${scenario.name}: ${m} providers, ${scenario.users.length} users, k = ${k}`);
+  // Faithful mode: the bidder registry is every user and provider of the scenario.
+  const faithful = o.agreement === 'faithful' && {
+    ks: o.ks ?? 'it',
+    decisionRule: o.decisionRule ?? 'majority',
+    bidders: [...scenario.users.map((u) => u.id), ...scenario.providers.map((p) => p.id)],
+  };
   const local = await startLocalCluster({
     name: 'demo',
     providers: scenario.providers.map((p) => ({
@@ -88,7 +110,8 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
     file: {
       clusterId: `demo-${scenario.name}-${o.seed}`,
       k,
-      agreement: 'fast',
+      agreement: o.agreement ?? 'fast',
+      ...faithful,
       auction: { kind: 'double', rule: o.rule },
       timing: { phaseTimeoutMs: 15_000, startTimeoutMs: 30_000 },
     },
@@ -172,6 +195,8 @@ function summarise(
   // Per-phase times (slowest provider) and the protocol's envelopes and bytes, all providers.
   const phaseMs: Record<string, number> = {};
   const perProviderCpuMs: number[] = [];
+  const phaseEnvelopes: Record<string, number> = {};
+  const phaseBytes: Record<string, number> = {};
   let envelopes = 0;
   let bytes = 0;
   for (const r of report.results) {
@@ -182,7 +207,14 @@ function summarise(
     for (const [p, ms] of Object.entries(r.json.stats.phaseEndMs)) {
       phaseMs[p] = Math.max(phaseMs[p] ?? 0, ms);
     }
+    for (const [p, n] of Object.entries(r.json.stats.phaseEnvelopes ?? {})) {
+      phaseEnvelopes[p] = (phaseEnvelopes[p] ?? 0) + n;
+    }
+    for (const [p, n] of Object.entries(r.json.stats.phaseBytes ?? {})) {
+      phaseBytes[p] = (phaseBytes[p] ?? 0) + n;
+    }
   }
+  const agreement = o.agreement ?? 'fast';
 
   const ok = report.status === 'outcome';
   return {
@@ -192,6 +224,11 @@ function summarise(
     users: scenario.users.length,
     k,
     rule: o.rule,
+    agreement,
+    ...(agreement === 'faithful' && {
+      ks: o.ks ?? 'it',
+      decisionRule: o.decisionRule ?? 'majority',
+    }),
     status: report.status,
     outcomeHash: report.outcomeHash,
     matchesCentralised: matches,
@@ -202,6 +239,8 @@ function summarise(
     perProviderCpuMs,
     envelopes,
     bytes,
+    phaseEnvelopes,
+    phaseBytes,
     bidsRefused,
     winningProviders: ok ? central.winningProviders.length : 0,
     winningUsers: ok ? central.winningUsers.length : 0,
@@ -220,6 +259,9 @@ function printSummary(s: DemoSummary): void {
     `Round 1 of ${s.scenario} (${s.source})`,
     `  providers ${s.providers}, users ${s.users}, k = ${s.k}, rule ${s.rule}`,
   ];
+  if (s.agreement === 'faithful') {
+    lines.push(`  agreement faithful: ks ${s.ks}, decision rule ${s.decisionRule}`);
+  }
   for (const n of s.notes) lines.push(`  note: ${n}`);
   if (s.status === 'outcome') {
     lines.push(
@@ -239,6 +281,10 @@ function printSummary(s: DemoSummary): void {
         .map(([p, ms]) => `${p} ${ms}`)
         .join(', '),
     `  protocol traffic: ${s.envelopes} envelopes, ${s.bytes} bytes`,
+    `  per phase (envelopes / bytes): ` +
+      Object.entries(s.phaseEnvelopes)
+        .map(([p, n]) => `${p} ${n} / ${s.phaseBytes[p] ?? 0}`)
+        .join(', '),
     `  distributed outcome equals the centralised one: ${s.matchesCentralised ? 'yes' : 'NO'}`,
     '',
   );

@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench -- <command>`: benchmarks that reproduce the paper's Figures 4 and 5 beside
+ * this implementation's numbers. Each command prints a table with the paper's values and the
+ * ratio paper/ours, and writes JSON, a Markdown table and SVG plots to `--out` (default
+ * results/). A round with a wrong result ends the command with status 1.
+ *
+ *   npm run bench -- double              # Figure 4: centralised and k = 1, 2, 3, n = 25…1000
+ *   npm run bench -- standard            # Figure 5: p = 1, 2, 4 with m = 8, n = 25…125
+ *   npm run bench -- scale               # m = 8, n = 10^2 … 10^5: envelopes, bytes, times
+ *   npm run bench -- double --latency-ms 5 --runs 3 --out docs/bench
+ *
+ * This file only declares commands and their flags; each bench lives in its own module.
+ */
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ExitError, reportError } from '../src/cli/errors.js';
+import { DEFAULT_OUT_DIR, writeResults, type ResultFiles } from './results.js';
+import { BlockedError, WrongResultError } from './errors.js';
+import { formatTable, type Table } from './table.js';
+
+/** Status of a bench that measured a wrong result (or could not run: blocked). */
+export const EXIT_WRONG = 1;
+
+const program = new Command()
+  .name('npm run bench --')
+  .description("Benchmarks beside the paper's Figures 4 and 5 (tables, JSON, SVG plots).")
+  .showHelpAfterError('(run with --help for usage)');
+
+/** The flags every bench takes. */
+function common(c: Command, runs: number): Command {
+  return c
+    .option('--runs <n>', 'measured runs per point', intArg('--runs', 1, 1000), runs)
+    .option(
+      '--latency-ms <ms>',
+      'one-way delay added to every envelope between providers',
+      intArg('--latency-ms', 0, 10_000),
+      0,
+    )
+    .option('--seed <seed>', 'seed of the workload', '1')
+    .option('--out <dir>', 'directory for the JSON, Markdown and SVG files', DEFAULT_OUT_DIR);
+}
+
+/** The STAR-Padding rule flag (a new Option per command: commander keeps state in it). */
+function ruleOption(): Option {
+  return new Option('--rule <rule>', 'STAR-Padding winner rule')
+    .choices(['safe', 'paper'])
+    .default('safe');
+}
+
+common(
+  program
+    .command('double')
+    .summary('Figure 4: the double auction, centralised and k = 1, 2, 3')
+    .description(
+      'Figure 4: the double auction for n users, centralised and distributed with k = 1, 2, 3 ' +
+        '(3, 5, 8 provider processes over ZeroMQ on loopback).',
+    )
+    .option(
+      '--users <list>',
+      'numbers of users',
+      intList('--users'),
+      [25, 100, 200, 400, 600, 800, 1000],
+    )
+    .option(
+      '--k <list>',
+      'coalition sizes k (m = 3, 5, 8 for 1, 2, 3)',
+      intList('--k', 3),
+      [1, 2, 3],
+    )
+    .addOption(ruleOption()),
+  5,
+).action(async (o) => {
+  const { runDoubleBench, doubleTable, doubleFiles } = await import('./double.js');
+  const r = await runDoubleBench({
+    users: o.users,
+    ks: o.k,
+    runs: o.runs,
+    latencyMs: o.latencyMs,
+    seed: o.seed,
+    rule: o.rule,
+    command: commandLine(),
+  });
+  await finish(o.out, doubleTable(r.points), await doubleFiles(r));
+});
+
+common(
+  program
+    .command('scale')
+    .summary('Scale: the double auction with m = 8 for n = 10^2 … 10^5')
+    .description(
+      'The double auction with m = 8 (k = 3) for n = 10^2 … 10^5: bid submission and round ' +
+        'times, envelopes per round (must not grow with n) and bytes per round.',
+    )
+    .option('--users <list>', 'numbers of users', intList('--users'), [100, 1000, 10_000, 100_000])
+    .option('--providers <m>', 'provider processes', intArg('--providers', 3, 64), 8)
+    .addOption(ruleOption()),
+  1,
+).action(async (o) => {
+  const { runScaleBench, scaleTable, scaleFiles } = await import('./scale.js');
+  const r = await runScaleBench({
+    users: o.users,
+    providers: o.providers,
+    runs: o.runs,
+    latencyMs: o.latencyMs,
+    seed: o.seed,
+    rule: o.rule,
+    command: commandLine(),
+  });
+  await finish(o.out, scaleTable(r.points), await scaleFiles(r));
+  if (r.problems.length > 0) throw new ExitError(EXIT_WRONG, r.problems.join('\n'));
+});
+
+common(
+  program
+    .command('standard')
+    .summary('Figure 5: the standard auction, p = 1, 2, 4 with m = 8')
+    .description(
+      'Figure 5: the standard auction (PVCG-ε) with m = 8 for p = 1 (centralised), p = 2 ' +
+        '(k = 3) and p = 4 (k = 1): wall time and the largest per-provider CPU time.',
+    )
+    .option('--users <list>', 'numbers of users', intList('--users'), [25, 50, 75, 100, 125]),
+  3,
+).action(async (o) => {
+  const { runStandardBench, standardTable, standardFiles } = await import('./standard.js');
+  const r = await runStandardBench({
+    users: o.users,
+    runs: o.runs,
+    latencyMs: o.latencyMs,
+    seed: o.seed,
+    command: commandLine(),
+  });
+  await finish(o.out, standardTable(r.points), await standardFiles(r));
+});
+
+/** Prints the table and writes the files. */
+async function finish(out: string, table: Table, files: ResultFiles): Promise<void> {
+  process.stdout.write('\n' + formatTable(table));
+  const written = writeResults(resolve(out), files);
+  process.stderr.write(`wrote ${written.join(', ')}\n`);
+}
+
+/** The command that reproduces this run, as recorded in the results. */
+function commandLine(): string {
+  return ['npm run bench --', ...process.argv.slice(2)].join(' ');
+}
+
+function intArg(name: string, min: number, max: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!/^[0-9]+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        `${name}: expected an integer in [${min}, ${max}], got "${v}"`,
+      );
+    }
+    return n;
+  };
+}
+
+function intList(name: string, max = 1_000_000): (v: string) => number[] {
+  return (v) => {
+    const parts = v.split(',').map((s) => s.trim());
+    const bad = parts.find((s) => !/^[0-9]+$/.test(s) || Number(s) < 1 || Number(s) > max);
+    if (bad !== undefined || parts.length === 0) {
+      throw new InvalidArgumentError(
+        `${name}: expected a comma-separated list of integers in [1, ${max}], got "${v}"`,
+      );
+    }
+    return [...new Set(parts.map(Number))].sort((a, b) => a - b);
+  };
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof WrongResultError) {
+    process.stderr.write(`\nWRONG RESULT, the numbers of this run are void:\n  ${err.message}\n`);
+    process.exitCode = EXIT_WRONG;
+  } else if (err instanceof BlockedError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = EXIT_WRONG;
+  } else {
+    process.exitCode = reportError(err);
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * What one simulated run does, drawn from (seed, run index) alone: the cluster size, the
+ * coalition and its strategy, the users and their bids, and the network's schedule. Every draw
+ * comes from a Drbg stream labelled for its purpose, never from Math.random, so run i of seed s
+ * is the same run on every machine and in every worker, whatever ran before it.
+ */
+import { Writer, utf8 } from '../core/bytes.js';
+import { ConfigError } from '../core/errors.js';
+import { sha256 } from '../core/hash.js';
+import { Drbg } from '../protocol/drbg.js';
+import {
+  STRATEGIES,
+  strategySpec,
+  variant,
+  type StrategyName,
+  type StrategyVariant,
+} from './strategies.js';
+
+/** Cluster sizes a run draws from; k = ⌊(m−1)/2⌋. */
+export const SIM_SIZES = [3, 5, 8] as const;
+
+/** Deadlines of the cluster file's defaults (cluster.ts), used in virtual time. */
+export const SIM_PHASE_TIMEOUT_MS = 10_000;
+
+/** Deadline of START in the cluster file's defaults. */
+export const SIM_START_TIMEOUT_MS = 30_000;
+
+/** A user whose bid differs between providers: value a, value b, or nothing, per provider. */
+export interface InconsistentUser {
+  readonly user: number;
+  readonly values: readonly ('a' | 'b' | 'none')[];
+}
+
+/** The network's behaviour in one run (all times in virtual milliseconds). */
+export interface Schedule {
+  /** Largest random extra delay per frame. */
+  readonly maxDelayMs: number;
+  /** Fixed one-way latency. */
+  readonly latencyMs: number;
+  /** Percentage of frames the network delivers twice. */
+  readonly dupPercent: number;
+  /** When each provider closes bidding (skew between providers). */
+  readonly closeAtMs: readonly number[];
+}
+
+/** Everything one run does. */
+export interface RunPlan {
+  readonly seed: string;
+  readonly index: number;
+  readonly auction: 'double';
+  readonly m: number;
+  readonly k: number;
+  readonly users: number;
+  /** Seed of the paper workload of this run. */
+  readonly scenarioSeed: string;
+  /** Indices of the deviating providers, ascending; 1..k of them. */
+  readonly coalition: readonly number[];
+  readonly strategy: StrategyName;
+  readonly variant: StrategyVariant;
+  readonly inconsistentUser: InconsistentUser | null;
+  readonly schedule: Schedule;
+  readonly phaseTimeoutMs: number;
+  readonly startTimeoutMs: number;
+  /** The round the strategy plays in: 2 when it replays frames of round 1, else 1. */
+  readonly round: bigint;
+}
+
+/** Options that apply to every run of a simulation. */
+export interface PlanOptions {
+  /** @default SIM_PHASE_TIMEOUT_MS */
+  readonly phaseTimeoutMs?: number;
+  /** @default SIM_START_TIMEOUT_MS */
+  readonly startTimeoutMs?: number;
+  /** Strategies to draw from. @default every strategy that is not pending */
+  readonly strategies?: readonly StrategyName[];
+}
+
+/** The Drbg stream `label` of run `index` of simulation `seed`. */
+export function runRng(seed: string, index: number, label: string): Drbg {
+  const key = sha256(
+    utf8('auctioneer/sim/v1'),
+    utf8(seed),
+    new Writer(8).u64(BigInt(index)).finish(),
+  );
+  return new Drbg(key, label);
+}
+
+/**
+ * Draws run `index` of simulation `seed`.
+ *
+ * @throws ConfigError when `strategies` names a pending or unknown strategy, or is empty.
+ */
+export function drawPlan(seed: string, index: number, opts: PlanOptions = {}): RunPlan {
+  const rng = runRng(seed, index, 'sim/plan');
+  const enabled = enabledStrategies(opts.strategies);
+
+  // Cluster and coalition: m ∈ {3, 5, 8}, k = ⌊(m−1)/2⌋, 1..k deviators anywhere in the order.
+  const m = pick(rng, SIM_SIZES);
+  const k = Math.floor((m - 1) / 2);
+  const size = 1 + int(rng, k);
+  const coalition = rng
+    .shuffle([...Array(m).keys()])
+    .slice(0, size)
+    .sort((a, b) => a - b);
+
+  // Strategy and its variant.
+  const strategy = pick(rng, enabled);
+  const variant = strategySpec(strategy).draw(runRng(seed, index, 'sim/variant'), m);
+
+  // Users: a few, sometimes one who sent different bids to different providers.
+  const users = 2 + int(rng, 5);
+  const inconsistentUser: InconsistentUser | null =
+    int(rng, 3) === 0
+      ? {
+          user: int(rng, users),
+          values: Array.from({ length: m }, () => pick(rng, ['a', 'a', 'b', 'b', 'none'] as const)),
+        }
+      : null;
+
+  // Schedule: reordering always; sometimes delays, latency, duplicates and close skew.
+  const skew = pick(rng, [0, 0, 2, 20, 200]);
+  const schedule: Schedule = {
+    maxDelayMs: pick(rng, [0, 0, 1, 5, 20, 100]),
+    latencyMs: pick(rng, [0, 0, 1, 10]),
+    dupPercent: pick(rng, [0, 0, 0, 5, 25]),
+    closeAtMs: Array.from({ length: m }, () => int(rng, skew + 1)),
+  };
+
+  const spec = strategySpec(strategy);
+  return {
+    seed,
+    index,
+    auction: 'double',
+    m,
+    k,
+    users,
+    scenarioSeed: `${seed}/${index}`,
+    coalition,
+    strategy,
+    variant,
+    inconsistentUser,
+    schedule,
+    phaseTimeoutMs: opts.phaseTimeoutMs ?? SIM_PHASE_TIMEOUT_MS,
+    startTimeoutMs: opts.startTimeoutMs ?? SIM_START_TIMEOUT_MS,
+    round: spec.earlier?.(variant) ? 2n : 1n,
+  };
+}
+
+/** What a hand-made plan may set; everything else takes a quiet default. */
+export interface PlanSpec {
+  readonly strategy: StrategyName;
+  /** Variant parameters (see the strategy's draw()). @default {} */
+  readonly params?: Record<string, string>;
+  /** @default 3 */
+  readonly m?: number;
+  /** @default [1] */
+  readonly coalition?: readonly number[];
+  /** @default 4 */
+  readonly users?: number;
+  /** @default no delay, no duplicates, every provider closes at 0 */
+  readonly schedule?: Partial<Schedule>;
+  readonly inconsistentUser?: InconsistentUser | null;
+  readonly seed?: string;
+  readonly index?: number;
+  readonly phaseTimeoutMs?: number;
+  readonly startTimeoutMs?: number;
+}
+
+/** A plan built by hand (tests and examples) rather than drawn. */
+export function makePlan(o: PlanSpec): RunPlan {
+  const m = o.m ?? 3;
+  const seed = o.seed ?? 'plan';
+  const index = o.index ?? 0;
+  const spec = strategySpec(o.strategy);
+  const v = variant(o.params ?? {});
+  return {
+    seed,
+    index,
+    auction: 'double',
+    m,
+    k: Math.floor((m - 1) / 2),
+    users: o.users ?? 4,
+    scenarioSeed: `${seed}/${index}`,
+    coalition: [...(o.coalition ?? [1])].sort((a, b) => a - b),
+    strategy: o.strategy,
+    variant: v,
+    inconsistentUser: o.inconsistentUser ?? null,
+    schedule: {
+      maxDelayMs: 0,
+      latencyMs: 0,
+      dupPercent: 0,
+      closeAtMs: new Array<number>(m).fill(0),
+      ...o.schedule,
+    },
+    phaseTimeoutMs: o.phaseTimeoutMs ?? SIM_PHASE_TIMEOUT_MS,
+    startTimeoutMs: o.startTimeoutMs ?? SIM_START_TIMEOUT_MS,
+    round: spec.earlier?.(v) ? 2n : 1n,
+  };
+}
+
+/** The strategies a simulation draws from, checked. */
+export function enabledStrategies(names?: readonly StrategyName[]): StrategyName[] {
+  const all = STRATEGIES.filter((s) => s.pending === undefined).map((s) => s.name);
+  if (names === undefined) return all;
+  if (names.length === 0) throw new ConfigError('strategies: expected at least one');
+  for (const n of names) {
+    const spec = STRATEGIES.find((s) => s.name === n);
+    if (!spec) throw new ConfigError(`strategies: unknown strategy ${JSON.stringify(n)}`);
+    if (spec.pending) throw new ConfigError(`strategies: ${n} is pending (${spec.pending})`);
+  }
+  return [...names];
+}
+
+/** A uniform integer in [0, n). */
+export function int(rng: Drbg, n: number): number {
+  return Number(rng.uniformInt(BigInt(n)));
+}
+
+/** A uniform element of a non-empty list. */
+export function pick<T>(rng: Drbg, xs: readonly T[]): T {
+  return xs[int(rng, xs.length)]!;
+}

@@ -1,0 +1,701 @@
+/**
+ * The catalogue of deviations a coalition of up to k providers plays in the simulator (issue
+ * #7). Each strategy says what it does, what the honest providers must see (an outcome, for the
+ * deviations the protocol allows, or ⊥), and builds the deviation for one run: a rewrite of
+ * what a member's engine sends (payload level, re-signed with the member's key: the `outgoing`
+ * hook of fast-round.ts), a rewrite of the frames a member puts on the wire (frame level: bytes
+ * that need not parse or verify), the bids a member commits to, and its own ask.
+ *
+ * Every member of the coalition plays the same strategy; choices inside it (which peers get
+ * which version, whom to accuse) are drawn per member from the run's Drbg.
+ */
+import { concatBytes } from '../core/bytes.js';
+import { decodeDoubleBid, encodeDoubleBid } from '../mechanisms/double/codec.js';
+import type { DoubleBid } from '../mechanisms/double/types.js';
+import { AbortCode, encodeAbortPayload, type AbortCodeValue } from '../protocol/abort.js';
+import { encodeBidVector } from '../protocol/bid-vector.js';
+import type { Drbg } from '../protocol/drbg.js';
+import { baCommitment, type OutgoingHook } from '../protocol/fast-round.js';
+import type { SigningIdentity } from '../protocol/identity.js';
+import { Phase, type PhaseCode } from '../protocol/phases.js';
+import type { ClusterParams } from '../protocol/session.js';
+import type { DoubleScenario } from '../scenarios/scenario.js';
+import {
+  flipByte,
+  framePayload,
+  framePhase,
+  malleate,
+  readReveal,
+  readStart,
+  seal,
+  writeReveal,
+  writeStart,
+} from './wire.js';
+
+/** Names of the strategies in the catalogue. */
+export type StrategyName =
+  | 'honest'
+  | 'lie-bids'
+  | 'equivocate-start'
+  | 'equivocate-commit'
+  | 'equivocate-reveal'
+  | 'equivocate-outcome'
+  | 'equivocate-abort'
+  | 'false-accusation'
+  | 'withhold'
+  | 'bad-opening'
+  | 'replay'
+  | 'forge-signature'
+  | 'unknown-key'
+  | 'garble'
+  | 'duplicate'
+  | 'wrong-task-result';
+
+/** The choices of one run inside a strategy, e.g. { phase: "BA_REVEAL", targets: "some" }. */
+export interface StrategyVariant {
+  /** Short text for reports, e.g. "phase=BA_REVEAL targets=some". */
+  readonly label: string;
+  readonly params: Readonly<Record<string, string>>;
+}
+
+/** Frames by sender index and phase code (the first one seen of each). */
+export type FrameLog = Map<number, Map<number, Uint8Array>>;
+
+/** What a strategy may use to build its deviation. */
+export interface DeviationContext {
+  readonly m: number;
+  readonly coalition: readonly number[];
+  readonly honest: readonly number[];
+  readonly params: ClusterParams;
+  /** Session id of the round the strategy plays in. */
+  readonly sid: Uint8Array;
+  readonly scenario: DoubleScenario;
+  readonly variant: StrategyVariant;
+  /** Signing identity of provider i (a member signs with its own). */
+  identity(i: number): SigningIdentity;
+  /** A key no provider of the cluster has. */
+  readonly outsider: SigningIdentity;
+  /** Frames every provider's engine sent so far in this round (what the coalition saw). */
+  readonly sent: FrameLog;
+  /** Frames of the earlier round or session, for replays. */
+  readonly earlier: FrameLog;
+  /** The ρ and nonce provider i drew for the current round, once it has committed. */
+  drawn(i: number): { rho: Uint8Array; nonce: Uint8Array };
+  /** The run's Drbg stream for `label`. */
+  rng(label: string): Drbg;
+}
+
+/** A coalition's behaviour in one run; every part is optional. */
+export interface Deviation {
+  /** Rewrites what member i's engine sends, per peer (re-signed by the engine). */
+  outgoing?(member: number): OutgoingHook | undefined;
+  /** Frames member `from` puts on the wire instead of `frame` (null: unchanged; []: none). */
+  frames?(from: number, to: number, frame: Uint8Array): Uint8Array[] | null;
+  /** The users' bids member i holds when it commits (it may drop, alter or add bids). */
+  bids?(member: number, bids: ReadonlyMap<string, Uint8Array>): Map<string, Uint8Array>;
+  /** Member i's own ask instead of its honest one. */
+  ownBid?(member: number, honest: Uint8Array): Uint8Array;
+  /** Members take bids that do not decode (they run modified software). */
+  readonly permissive?: boolean;
+}
+
+/** What the honest providers must see: an outcome (allowed deviation) or ⊥ at some of them. */
+export type Expectation = 'outcome' | 'abort';
+
+/** One entry of the catalogue. */
+export interface StrategySpec {
+  readonly name: StrategyName;
+  /** One sentence: what the coalition does and what the protocol answers. */
+  readonly summary: string;
+  /** Set when the strategy cannot run yet, with the issue it waits for. */
+  readonly pending?: string;
+  /** Draws the variant of a run. */
+  draw(rng: Drbg, m: number): StrategyVariant;
+  /** What the honest providers must see under this variant. */
+  expect(v: StrategyVariant): Expectation;
+  /** The replay source this variant needs, run before the strategy's round. */
+  earlier?(v: StrategyVariant): 'round' | 'session' | null;
+  /** Builds the coalition's deviation for one run. */
+  build(ctx: DeviationContext): Deviation;
+}
+
+const PHASES: Record<string, PhaseCode> = {
+  START: Phase.START,
+  BA_COMMIT: Phase.BA_COMMIT,
+  BA_REVEAL: Phase.BA_REVEAL,
+  OUTCOME: Phase.OUTCOME,
+};
+const ALL_PHASES = ['START', 'BA_COMMIT', 'BA_REVEAL', 'OUTCOME'] as const;
+
+/** The catalogue, in the order reports list it. */
+export const STRATEGIES: readonly StrategySpec[] = [
+  {
+    name: 'honest',
+    summary: 'the coalition follows the protocol (control): every honest provider outputs',
+    draw: () => variant({}),
+    expect: () => 'outcome',
+    build: () => ({}),
+  },
+  {
+    name: 'lie-bids',
+    summary:
+      'members commit consistently to another bid vector (bids altered, dropped, added, ' +
+      'undecodable; own ask changed): allowed, consistent bidders keep their bids; a vector ' +
+      'that does not decode is ⊥ naming the member',
+    draw: (rng) =>
+      variant({
+        how: pick(rng, ['coordinated', 'independent']),
+        ownAsk: pick(rng, ['same', 'changed']),
+        vector: pick(rng, ['decodable', 'decodable', 'decodable', 'malformed']),
+      }),
+    expect: (v) => (v.params.vector === 'malformed' ? 'abort' : 'outcome'),
+    build: buildLieBids,
+  },
+  {
+    name: 'equivocate-start',
+    summary:
+      'two different START messages to two groups of peers: another ask (the member becomes ' +
+      'an inconsistent bidder, allowed) or another parameter hash (⊥ PARAMS_MISMATCH)',
+    draw: (rng) => variant({ what: pick(rng, ['ask', 'garbage-ask', 'params']) }),
+    expect: (v) => (v.params.what === 'params' ? 'abort' : 'outcome'),
+    build: (ctx) =>
+      perGroupHook(ctx, Phase.START, (payload, rng, member) => {
+        const p = readStart(payload);
+        if (ctx.variant.params.what === 'params') {
+          return writeStart({ ...p, paramsHash: flipByte(p.paramsHash, int(rng, 32)) });
+        }
+        const bid =
+          ctx.variant.params.what === 'ask' ? otherAsk(rng, ctx, member) : randomBytes(rng, 1, 40);
+        return writeStart({ ...p, bid });
+      }),
+  },
+  {
+    name: 'equivocate-commit',
+    summary:
+      'two different signed commitments to two groups of peers: the echo in BA_REVEAL ' +
+      'exposes both, ⊥ EQUIVOCATION naming the member',
+    draw: () => variant({}),
+    expect: () => 'abort',
+    build: (ctx) =>
+      perGroupHook(ctx, Phase.BA_COMMIT, (payload, rng) => flipByte(payload, int(rng, 32))),
+  },
+  {
+    name: 'equivocate-reveal',
+    summary:
+      'a second reveal for some peers with another ρ, nonce, vector or echo: it does not ' +
+      'open the commitment or echoes what nobody signed, ⊥ naming the member',
+    draw: (rng) => variant({ what: pick(rng, ['rho', 'nonce', 'vector', 'echo']) }),
+    expect: () => 'abort',
+    build: (ctx) =>
+      perGroupHook(ctx, Phase.BA_REVEAL, (payload, rng, member) =>
+        alterReveal(ctx, payload, ctx.variant.params.what!, rng, member),
+      ),
+  },
+  {
+    name: 'equivocate-outcome',
+    summary:
+      'another H_b or H_o to some peers: ⊥ INPUT_MISMATCH or OUTCOME_MISMATCH naming the ' +
+      'member there (peers that got the right one may output the correct outcome)',
+    draw: (rng) => variant({ what: pick(rng, ['bids-hash', 'outcome-hash']) }),
+    expect: () => 'abort',
+    build: (ctx) =>
+      perGroupHook(ctx, Phase.OUTCOME, (payload, rng) =>
+        flipByte(payload, (ctx.variant.params.what === 'bids-hash' ? 0 : 32) + int(rng, 32)),
+      ),
+  },
+  {
+    name: 'equivocate-abort',
+    summary:
+      'two different ABORT messages to two groups of peers, each accusing an honest provider ' +
+      'of a timeout: ⊥; the peers relay the claim as PEER_ABORT',
+    draw: (rng) => variant({ phase: pick(rng, ALL_PHASES) }),
+    expect: () => 'abort',
+    build: buildEquivocateAbort,
+  },
+  {
+    name: 'false-accusation',
+    summary:
+      'an ABORT accusing an honest provider, with no evidence or with evidence that does not ' +
+      'prove anything (two of its envelopes of different phases, a malleated signature): ⊥; ' +
+      'the evidence fails verification and the claim is relayed as PEER_ABORT',
+    draw: (rng) =>
+      variant({
+        phase: pick(rng, ['BA_REVEAL', 'OUTCOME']),
+        evidence: pick(rng, ['none', 'two-phases', 'malleated', 'bad-opening']),
+      }),
+    expect: () => 'abort',
+    build: buildFalseAccusation,
+  },
+  {
+    name: 'withhold',
+    summary:
+      'sends nothing in one phase (most often its reveal) to all or some peers: ⊥ at the ' +
+      'deadline, TIMEOUT naming the member',
+    draw: (rng) =>
+      variant({
+        phase: pick(rng, ['START', 'BA_COMMIT', 'BA_REVEAL', 'BA_REVEAL', 'OUTCOME']),
+        targets: pick(rng, ['all', 'some']),
+      }),
+    expect: () => 'abort',
+    build: (ctx) => ({
+      outgoing: (member) => {
+        const targets = pickTargets(ctx, member, ctx.variant.params.targets!);
+        const phase = PHASES[ctx.variant.params.phase!]!;
+        return (ph, _payload, peers) =>
+          ph === phase ? new Map(peers.filter((p) => targets.has(p)).map((p) => [p, null])) : null;
+      },
+    }),
+  },
+  {
+    name: 'bad-opening',
+    summary:
+      'a reveal (the same to all) whose ρ, nonce or vector does not open the commitment: ' +
+      'a wrong coin opening, ⊥ BAD_OPENING naming the member',
+    draw: (rng) => variant({ what: pick(rng, ['rho', 'nonce', 'vector']) }),
+    expect: () => 'abort',
+    build: (ctx) => ({
+      outgoing: (member) => {
+        const rng = ctx.rng(`bad-opening/${member}`);
+        return (phase, payload, peers) => {
+          if (phase !== Phase.BA_REVEAL) return null;
+          const bad = alterReveal(ctx, payload, ctx.variant.params.what!, rng, member);
+          return new Map(peers.map((p) => [p, bad]));
+        };
+      },
+    }),
+  },
+  {
+    name: 'replay',
+    summary:
+      "replays a message of an earlier round or session (its own or an honest provider's), " +
+      'instead of its message (⊥ TIMEOUT naming the member) or in addition (ignored)',
+    draw: (rng) =>
+      variant({
+        source: pick(rng, ['round', 'session']),
+        whose: pick(rng, ['own', 'honest']),
+        mode: pick(rng, ['substitute', 'extra']),
+        phase: pick(rng, ALL_PHASES),
+      }),
+    expect: (v) => (v.params.mode === 'substitute' ? 'abort' : 'outcome'),
+    earlier: (v) => (v.params.source === 'session' ? 'session' : 'round'),
+    build: buildReplay,
+  },
+  {
+    name: 'forge-signature',
+    summary:
+      'a frame whose signature does not verify: a corrupted or malleated (S+L) signature, ' +
+      "a message claiming an honest sender, an honest provider's message relayed on its own " +
+      'channel, or a forged echo: ⊥ naming the member',
+    draw: (rng) =>
+      variant({
+        how: pick(rng, ['corrupt', 'impersonate', 'relay', 'forged-echo', 'malleable']),
+        phase: pick(rng, ['BA_COMMIT', 'BA_REVEAL', 'OUTCOME']),
+      }),
+    expect: () => 'abort',
+    build: buildForgeSignature,
+  },
+  {
+    name: 'unknown-key',
+    summary:
+      'messages signed by a key outside the cluster (as itself, as an honest provider or as ' +
+      'an index no provider has) on its channel: ⊥ BAD_SIGNATURE naming the member',
+    draw: (rng) =>
+      variant({
+        from: pick(rng, ['self', 'honest-index', 'outside-index']),
+        mode: pick(rng, ['substitute', 'extra']),
+        phase: pick(rng, ALL_PHASES),
+      }),
+    expect: () => 'abort',
+    build: buildUnknownKey,
+  },
+  {
+    name: 'garble',
+    summary:
+      'truncated, bit-flipped, random, empty or over-long frames instead of a message, to all ' +
+      'or some peers: ⊥ naming the member (at once, or at the deadline when the frame is lost)',
+    draw: (rng) =>
+      variant({
+        how: pick(rng, ['truncate', 'short', 'flip', 'random', 'empty', 'trailing']),
+        targets: pick(rng, ['all', 'some']),
+        phase: pick(rng, ALL_PHASES),
+      }),
+    expect: () => 'abort',
+    build: buildGarble,
+  },
+  {
+    name: 'duplicate',
+    summary: 'sends every message two or three times: duplicates are ignored, outcome unchanged',
+    draw: (rng) => variant({ copies: pick(rng, ['2', '3']) }),
+    expect: () => 'outcome',
+    build: (ctx) => ({
+      frames: (_from, _to, frame) => Array(Number(ctx.variant.params.copies)).fill(frame),
+    }),
+  },
+  {
+    name: 'wrong-task-result',
+    summary:
+      "vouches for a wrong result of its group's task in the standard auction's DT phase: " +
+      '⊥ TRANSFER_MISMATCH naming the member',
+    pending:
+      'issue #3: needs the standard auction (src/mechanisms/standard/mechanism.ts) and its ' +
+      'task graph; the double auction has no DT phase',
+    draw: () => variant({}),
+    expect: () => 'abort',
+    build: () => ({}),
+  },
+];
+
+/** The catalogue entry of a strategy. */
+export function strategySpec(name: StrategyName): StrategySpec {
+  const s = STRATEGIES.find((x) => x.name === name);
+  if (!s) throw new RangeError(`unknown strategy ${name}`);
+  return s;
+}
+
+// --- builders --------------------------------------------------------------------------------
+
+function buildLieBids(ctx: DeviationContext): Deviation {
+  const v = ctx.variant.params;
+  if (v.vector === 'malformed') {
+    return { outgoing: (member) => replaceVectorHook(ctx, member) };
+  }
+
+  // A coordinated coalition tells one lie; otherwise each member draws its own.
+  const lieRng = (member: number) => ctx.rng(v.how === 'coordinated' ? 'lie' : `lie/${member}`);
+  return {
+    permissive: true,
+    bids: (member, bids) => {
+      const rng = lieRng(member);
+      const out = new Map<string, Uint8Array>();
+      for (const [id, bytes] of bids) {
+        const r = int(rng, 12);
+        const u = decodeDoubleBid(bytes);
+        if (u.kind !== 'user' || r >= 9) out.set(id, bytes);
+        else if (r < 4) out.set(id, encodeDoubleBid({ ...u, bid: rng.intBetween(0n, 2_000_000n) }));
+        else if (r < 6) out.set(id, encodeDoubleBid({ ...u, demand: rng.intBetween(1n, 2000n) }));
+        else if (r === 8) out.set(id, randomBytes(rng, 1, 30));
+      }
+      for (let i = int(rng, 3); i > 0; i--) {
+        const id = `zz-fake-${i}`;
+        const bid: DoubleBid = {
+          kind: 'user',
+          id,
+          bid: rng.intBetween(0n, 2_000_000n),
+          demand: 9n,
+        };
+        out.set(id, encodeDoubleBid(bid));
+      }
+      return out;
+    },
+    ...(v.ownAsk === 'changed' && {
+      ownBid: (member: number) => otherAsk(ctx.rng(`ask/${member}`), ctx, member),
+    }),
+  };
+}
+
+/** Commits to and reveals an undecodable vector, consistently (it opens its commitment). */
+function replaceVectorHook(ctx: DeviationContext, member: number): OutgoingHook {
+  const rng = ctx.rng(`vector/${member}`);
+  const vector = pick(rng, [
+    randomBytes(rng, 0, 40),
+    concatBytes(Uint8Array.of(0, 0, 0, 9), encodeBidVector([])),
+    concatBytes(encodeBidVector([]), Uint8Array.of(1)),
+  ]);
+  let commit: Uint8Array | null = null;
+  return (phase, payload, peers) => {
+    // Its own engine would see the swap as its own equivocation: keep that ABORT to itself.
+    if (phase === Phase.ABORT) return new Map(peers.map((p) => [p, null]));
+    if (phase === Phase.BA_COMMIT) {
+      const { rho, nonce } = ctx.drawn(member);
+      commit = baCommitment(ctx.sid, member, vector, rho, nonce);
+      return new Map(peers.map((p) => [p, commit]));
+    }
+    if (phase !== Phase.BA_REVEAL || commit === null) return null;
+
+    // Its own echoed commitment must be the one the peers got, or the echo check catches it.
+    const r = readReveal(payload);
+    const echo = r.echo.slice();
+    echo[member] = seal(ctx.identity(member), Phase.BA_COMMIT, ctx.sid, member, commit);
+    const reveal = writeReveal({ ...r, vector, echo });
+    return new Map(peers.map((p) => [p, reveal]));
+  };
+}
+
+function buildEquivocateAbort(ctx: DeviationContext): Deviation {
+  const phase = PHASES[ctx.variant.params.phase!]!;
+  const plans = new Map(
+    ctx.coalition.map((member) => {
+      const rng = ctx.rng(`abort/${member}`);
+      const groupB = splitPeers(rng, peersOf(ctx, member), ctx.honest);
+      const claim = (h: number) =>
+        seal(
+          ctx.identity(member),
+          Phase.ABORT,
+          ctx.sid,
+          member,
+          abortPayload(AbortCode.TIMEOUT, [h], phase, `provider ${h} missed the deadline`, []),
+        );
+      return [member, { groupB, a: claim(pick(rng, ctx.honest)), b: claim(pick(rng, ctx.honest)) }];
+    }),
+  );
+  return {
+    frames: (from, to, frame) => {
+      if (framePhase(frame) !== phase) return null;
+      const p = plans.get(from)!;
+      return [p.groupB.has(to) ? p.b : p.a, frame];
+    },
+  };
+}
+
+function buildFalseAccusation(ctx: DeviationContext): Deviation {
+  const phase = PHASES[ctx.variant.params.phase!]!;
+  const accused = new Map(ctx.coalition.map((c) => [c, pick(ctx.rng(`accuse/${c}`), ctx.honest)]));
+  const made = new Map<number, Uint8Array>();
+
+  // Built when first needed: by then the member holds the accused one's START and COMMIT.
+  const accusation = (member: number): Uint8Array => {
+    const have = made.get(member);
+    if (have) return have;
+    const h = accused.get(member)!;
+    const start = ctx.sent.get(h)?.get(Phase.START) ?? new Uint8Array(0);
+    const commit = ctx.sent.get(h)?.get(Phase.BA_COMMIT) ?? new Uint8Array(0);
+    const [code, evidence]: [AbortCodeValue, Uint8Array[]] = (() => {
+      switch (ctx.variant.params.evidence) {
+        case 'two-phases':
+          return [AbortCode.EQUIVOCATION, [start, commit]];
+        case 'malleated':
+          return [AbortCode.EQUIVOCATION, [commit, malleate(commit)]];
+        case 'bad-opening':
+          return [AbortCode.BAD_OPENING, [commit, start]];
+        default:
+          return [AbortCode.TIMEOUT, []];
+      }
+    })();
+    const payload = abortPayload(code, [h], phase, `provider ${h} cheated`, evidence);
+    const frame = seal(ctx.identity(member), Phase.ABORT, ctx.sid, member, payload);
+    made.set(member, frame);
+    return frame;
+  };
+  return {
+    frames: (from, _to, frame) => (framePhase(frame) === phase ? [accusation(from), frame] : null),
+  };
+}
+
+function buildReplay(ctx: DeviationContext): Deviation {
+  const v = ctx.variant.params;
+  const phase = PHASES[v.phase!]!;
+  const whose = new Map(
+    ctx.coalition.map((c) => [c, v.whose === 'own' ? c : pick(ctx.rng(`replay/${c}`), ctx.honest)]),
+  );
+  return {
+    frames: (from, _to, frame) => {
+      if (framePhase(frame) !== phase) return null;
+      const old = ctx.earlier.get(whose.get(from)!)?.get(phase);
+      if (!old) return null;
+      return v.mode === 'substitute' ? [old] : [frame, old];
+    },
+  };
+}
+
+function buildForgeSignature(ctx: DeviationContext): Deviation {
+  const v = ctx.variant.params;
+  const phase = PHASES[v.phase!]!;
+  if (v.how === 'forged-echo') {
+    return {
+      outgoing: (member) => {
+        const rng = ctx.rng(`forge/${member}`);
+        return (ph, payload, peers) => {
+          if (ph !== Phase.BA_REVEAL) return null;
+          const forged = alterReveal(ctx, payload, 'echo', rng, member);
+          return new Map(peers.map((p) => [p, forged]));
+        };
+      },
+    };
+  }
+
+  const victim = new Map(ctx.coalition.map((c) => [c, pick(ctx.rng(`victim/${c}`), ctx.honest)]));
+  const rng = ctx.rng('forge');
+  return {
+    frames: (from, _to, frame) => {
+      if (framePhase(frame) !== phase) return null;
+      const h = victim.get(from)!;
+      switch (v.how) {
+        case 'corrupt':
+          return [flipByte(frame, frame.length - 1 - int(rng, 64), 1 << int(rng, 8))];
+        case 'impersonate':
+          return [seal(ctx.identity(from), phase, ctx.sid, h, framePayload(frame))];
+        case 'relay':
+          return [frame, ctx.sent.get(h)?.get(Phase.START) ?? frame];
+        default:
+          return [malleate(frame)];
+      }
+    },
+  };
+}
+
+function buildUnknownKey(ctx: DeviationContext): Deviation {
+  const v = ctx.variant.params;
+  const phase = PHASES[v.phase!]!;
+  const claimed = new Map(
+    ctx.coalition.map((c) => {
+      if (v.from === 'self') return [c, c];
+      if (v.from === 'outside-index') return [c, ctx.m + int(ctx.rng(`index/${c}`), 100)];
+      return [c, pick(ctx.rng(`index/${c}`), ctx.honest)];
+    }),
+  );
+  return {
+    frames: (from, _to, frame) => {
+      if (framePhase(frame) !== phase) return null;
+      const forged = seal(ctx.outsider, phase, ctx.sid, claimed.get(from)!, framePayload(frame));
+      return v.mode === 'substitute' ? [forged] : [forged, frame];
+    },
+  };
+}
+
+function buildGarble(ctx: DeviationContext): Deviation {
+  const v = ctx.variant.params;
+  const phase = PHASES[v.phase!]!;
+  const targets = new Map(ctx.coalition.map((c) => [c, pickTargets(ctx, c, v.targets!)]));
+  const rng = ctx.rng('garble');
+  return {
+    frames: (from, to, frame) => {
+      if (framePhase(frame) !== phase || !targets.get(from)!.has(to)) return null;
+      return [garble(rng, frame, v.how!)];
+    },
+  };
+}
+
+/** A garbled copy of a frame. */
+export function garble(rng: Drbg, frame: Uint8Array, how: string): Uint8Array {
+  switch (how) {
+    case 'truncate':
+      return frame.slice(0, 36 + int(rng, frame.length - 36));
+    case 'short':
+      return frame.slice(0, int(rng, 36));
+    case 'flip': {
+      let out = frame;
+      for (let i = 1 + int(rng, 4); i > 0; i--) {
+        out = flipByte(out, int(rng, out.length), 1 << int(rng, 8));
+      }
+      return out;
+    }
+    case 'random':
+      return randomBytes(rng, 1, 200);
+    case 'empty':
+      return new Uint8Array(0);
+    default:
+      return concatBytes(frame, randomBytes(rng, 1, 8));
+  }
+}
+
+// --- shared pieces ---------------------------------------------------------------------------
+
+/** A hook that sends `alter(payload)` of `phase` to a random group of peers, with an honest one. */
+function perGroupHook(
+  ctx: DeviationContext,
+  phase: PhaseCode,
+  alter: (payload: Uint8Array, rng: Drbg, member: number) => Uint8Array,
+): Deviation {
+  return {
+    outgoing: (member) => {
+      const rng = ctx.rng(`group/${member}`);
+      const groupB = splitPeers(rng, peersOf(ctx, member), ctx.honest);
+      return (ph, payload, peers) => {
+        if (ph !== phase) return null;
+        const other = alter(payload, rng, member);
+        return new Map(peers.filter((p) => groupB.has(p)).map((p) => [p, other]));
+      };
+    },
+  };
+}
+
+/** A reveal changed in one place: ρ, nonce, a vector byte, or one echoed honest commitment. */
+function alterReveal(
+  ctx: DeviationContext,
+  payload: Uint8Array,
+  what: string,
+  rng: Drbg,
+  member: number,
+): Uint8Array {
+  const r = readReveal(payload);
+  if (what === 'rho') return writeReveal({ ...r, rho: flipByte(r.rho, int(rng, 32)) });
+  if (what === 'nonce') return writeReveal({ ...r, nonce: flipByte(r.nonce, int(rng, 32)) });
+  if (what === 'vector') {
+    return writeReveal({ ...r, vector: flipByte(r.vector, int(rng, r.vector.length)) });
+  }
+
+  // The echo of an honest provider's commitment with a byte of its payload changed.
+  const s = pick(
+    rng,
+    ctx.honest.filter((h) => h !== member),
+  );
+  const echo = r.echo.slice();
+  echo[s] = flipByte(echo[s]!, 44 + int(rng, 32));
+  return writeReveal({ ...r, echo });
+}
+
+/** Another valid ask for a member (a different price, same capacity). */
+function otherAsk(rng: Drbg, ctx: DeviationContext, member: number): Uint8Array {
+  const own = ctx.scenario.providers[member]!;
+  return encodeDoubleBid({ ...own, ask: own.ask + 1n + rng.intBetween(0n, 500_000n) });
+}
+
+function abortPayload(
+  code: AbortCodeValue,
+  blamed: number[],
+  phase: number,
+  message: string,
+  evidence: Uint8Array[],
+): Uint8Array {
+  return encodeAbortPayload({ code, blamed, phase, message, evidence });
+}
+
+function peersOf(ctx: DeviationContext, member: number): number[] {
+  return [...Array(ctx.m).keys()].filter((i) => i !== member);
+}
+
+/**
+ * A random group B of peers for the second version of a message: it holds at least one honest
+ * provider, and leaves at least one peer for the first version.
+ */
+export function splitPeers(rng: Drbg, peers: readonly number[], honest: readonly number[]) {
+  const candidates = peers.filter((p) => honest.includes(p));
+  const first = pick(rng, candidates);
+  const b = new Set([first, ...peers.filter((p) => p !== first && int(rng, 2) === 0)]);
+  if (b.size === peers.length)
+    b.delete(
+      pick(
+        rng,
+        peers.filter((p) => p !== first),
+      ),
+    );
+  return b;
+}
+
+/** All peers, or a group like splitPeers' B. */
+function pickTargets(ctx: DeviationContext, member: number, mode: string): Set<number> {
+  const peers = peersOf(ctx, member);
+  return mode === 'all'
+    ? new Set(peers)
+    : splitPeers(ctx.rng(`targets/${member}`), peers, ctx.honest);
+}
+
+/** A variant from its parameters (the label lists them). */
+export function variant(params: Record<string, string>): StrategyVariant {
+  const label = Object.entries(params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  return { label: label || '-', params };
+}
+
+function randomBytes(rng: Drbg, min: number, max: number): Uint8Array {
+  return rng.bytes(min + int(rng, max - min + 1));
+}
+
+function int(rng: Drbg, n: number): number {
+  return Number(rng.uniformInt(BigInt(n)));
+}
+
+function pick<T>(rng: Drbg, xs: readonly T[]): T {
+  return xs[int(rng, xs.length)]!;
+}
