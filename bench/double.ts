@@ -36,7 +36,7 @@ import { renderLinePlot, type PlotSeries } from './plot.js';
 import { createProgress, type Progress } from './progress.js';
 import {
   fileStem,
-  loadLine,
+  markdownReport,
   resultHeader,
   startMark,
   toJson,
@@ -45,7 +45,7 @@ import {
 } from './results.js';
 import { runDoubleRound, startDoubleCluster, type RoundSample } from './rounds.js';
 import { ratio, round2, roundSpread, spread, type Spread } from './stats.js';
-import { formatTable, num, spreadCell, type Table } from './table.js';
+import { num, spreadCell, type Table } from './table.js';
 
 /** Providers of the centralised series' workload: the paper's m = 8. */
 export const CENTRAL_PROVIDERS = 8;
@@ -303,14 +303,12 @@ export async function doubleFiles(r: DoubleResults): Promise<ResultFiles> {
   const caption =
     `${machineLine(r.machine)}; ${r.options.runs} runs per point, ` +
     `latency ${r.options.latencyMs} ms, rule ${r.options.rule}, seed ${r.options.seed}`;
-  const md = [
+  const md = markdownReport(
     `Double auction (paper Figure 4), times in ms: median [min–max] of ${r.options.runs} runs.`,
-    `Machine: ${caption}.`,
-    loadLine(r),
-    `Command: \`${r.command}\``,
-    '',
-    formatTable(doubleTable(r.points)),
-  ].join('\n');
+    caption,
+    r,
+    doubleTable(r.points),
+  );
 
   const plot = (which: 'roundMs' | 'endToEndMs', what: string): Promise<string> =>
     renderLinePlot({

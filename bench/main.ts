@@ -9,15 +9,20 @@
  *   npm run bench -- standard            # Figure 5: p = 1, 2, 4 with m = 8, n = 25…125
  *   npm run bench -- scale               # m = 8, n = 10^2 … 10^5: envelopes, bytes, times
  *   npm run bench -- double --latency-ms 5 --runs 3 --out docs/bench
+ *   npm run bench -- render docs/bench/*.json   # tables and plots again, from the JSON
  *
  * This file only declares commands and their flags; each bench lives in its own module.
  */
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ExitError, reportError } from '../src/cli/errors.js';
-import { DEFAULT_OUT_DIR, writeResults, type ResultFiles } from './results.js';
 import { BlockedError, WrongResultError } from './errors.js';
+import { DEFAULT_OUT_DIR, writeResults, type ResultFiles } from './results.js';
 import { formatTable, type Table } from './table.js';
+import type { DoubleResults } from './double.js';
+import type { ScaleResults } from './scale.js';
+import type { StandardResults } from './standard.js';
 
 /** Status of a bench that measured a wrong result (or could not run: blocked). */
 export const EXIT_WRONG = 1;
@@ -132,6 +137,37 @@ common(
   });
   await finish(o.out, standardTable(r.points), await standardFiles(r));
 });
+
+program
+  .command('render')
+  .summary('re-render tables and plots from result JSON files, without running')
+  .description(
+    'Re-renders the Markdown table and the SVG plots of result files written by double, scale ' +
+      'or standard (e.g. after a change of plot style), next to each file unless --out is given.',
+  )
+  .argument('<json...>', 'result files, e.g. docs/bench/double.json')
+  .option('--out <dir>', 'directory for the files (default: the directory of each JSON file)')
+  .action(async (paths: string[], o: { out?: string }) => {
+    for (const path of paths) {
+      const r = JSON.parse(readFileSync(path, 'utf8')) as { bench?: unknown; points?: unknown };
+      const out = o.out ?? dirname(path);
+      if (r.bench === 'double') {
+        const { doubleTable, doubleFiles } = await import('./double.js');
+        const d = r as DoubleResults;
+        await finish(out, doubleTable(d.points), await doubleFiles(d));
+      } else if (r.bench === 'scale') {
+        const { scaleTable, scaleFiles } = await import('./scale.js');
+        const d = r as ScaleResults;
+        await finish(out, scaleTable(d.points), await scaleFiles(d));
+      } else if (r.bench === 'standard') {
+        const { standardTable, standardFiles } = await import('./standard.js');
+        const d = r as StandardResults;
+        await finish(out, standardTable(d.points), await standardFiles(d));
+      } else {
+        throw new ExitError(2, `${path}: not a result file of double, scale or standard`);
+      }
+    }
+  });
 
 /** Prints the table and writes the files. */
 async function finish(out: string, table: Table, files: ResultFiles): Promise<void> {

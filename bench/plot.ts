@@ -96,7 +96,7 @@ export function plotSpec(p: LinePlot): Spec {
     scales: [
       axisScale('x', p.xLog === true, ['x'], 'width'),
       axisScale('y', p.yLog === true, ['lo', 'hi', 'y'], 'height'),
-      { name: 'colour', type: 'ordinal', domain: names, range: 'category' },
+      { name: 'colour', type: 'ordinal', domain: names, range: { scheme: 'category10' } },
       {
         name: 'dash',
         type: 'ordinal',
@@ -114,13 +114,13 @@ export function plotSpec(p: LinePlot): Spec {
         title: 'series',
         orient: 'right',
         symbolType: 'stroke',
-        labelLimit: 300,
+        labelLimit: 400,
       },
       {
         strokeDash: 'dash',
         title: 'source',
         orient: 'right',
-        labelLimit: 300,
+        labelLimit: 400,
         symbolType: 'stroke',
         symbolSize: 600,
         encode: { symbols: { update: { stroke: { value: '#444' } } } },

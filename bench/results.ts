@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { machineInfo, type MachineInfo } from './machine.js';
+import { formatTable, type Table } from './table.js';
 
 /** Default directory of scratch results, relative to the working directory. */
 export const DEFAULT_OUT_DIR = 'results';
@@ -95,9 +96,20 @@ export function writeResults(dir: string, files: ResultFiles): string[] {
   });
 }
 
-/** One line for a Markdown caption: the load averages, and what a high one means. */
-export function loadLine(h: ResultHeader): string {
+/**
+ * A bench's Markdown report: a title line, the machine, its load and the command as a list, then
+ * the table.
+ */
+export function markdownReport(title: string, caption: string, h: ResultHeader, t: Table): string {
   const { atStart, atEnd } = h.loadAverage;
   const busy = atStart > 1 ? ' (other work was running: times are pessimistic)' : '';
-  return `Load average (1 min): ${atStart} at the start${busy}, ${atEnd} at the end.`;
+  return [
+    title,
+    '',
+    `- machine: ${caption}`,
+    `- load average (1 min): ${atStart} at the start${busy}, ${atEnd} at the end`,
+    `- command: \`${h.command}\``,
+    '',
+    formatTable(t),
+  ].join('\n');
 }

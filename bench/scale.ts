@@ -18,7 +18,7 @@ import { renderLinePlot, type PlotSeries } from './plot.js';
 import { createProgress } from './progress.js';
 import {
   fileStem,
-  loadLine,
+  markdownReport,
   resultHeader,
   startMark,
   toJson,
@@ -27,7 +27,7 @@ import {
 } from './results.js';
 import { runDoubleRound, startDoubleCluster, type RoundSample } from './rounds.js';
 import { round2, roundSpread, spread, type Spread } from './stats.js';
-import { bytesCell, formatTable, num, spreadCell, type Table } from './table.js';
+import { bytesCell, num, spreadCell, type Table } from './table.js';
 
 /** Users in the warm-up round (or the largest n, when smaller). */
 export const SCALE_WARMUP_USERS = 1000;
@@ -218,15 +218,13 @@ export async function scaleFiles(r: ScaleResults): Promise<ResultFiles> {
   const caption =
     `${machineLine(r.machine)}; m = ${m}, ${r.options.runs} run(s) per point, ` +
     `latency ${r.options.latencyMs} ms`;
-  const md = [
+  const md = markdownReport(
     `Double auction at scale, m = ${m}: times in ms, median [min–max] of ${r.options.runs} ` +
       'run(s).',
-    `Machine: ${caption}.`,
-    loadLine(r),
-    `Command: \`${r.command}\``,
-    '',
-    formatTable(scaleTable(r.points)),
-  ].join('\n');
+    caption,
+    r,
+    scaleTable(r.points),
+  );
 
   const line = (name: string, pick: (p: ScalePoint) => Spread): PlotSeries => ({
     name,
@@ -246,7 +244,7 @@ export async function scaleFiles(r: ScaleResults): Promise<ResultFiles> {
     series: [
       line('bid submission (n × m requests)', (p) => p.submitMs),
       line('round: close → all results verified', (p) => p.roundMs),
-      line("providers done: slowest provider's last phase", (p) => p.providersDoneMs),
+      line('providers done: the last phase ends', (p) => p.providersDoneMs),
     ],
   });
   const stem = fileStem('scale', r.options.latencyMs);

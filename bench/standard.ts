@@ -16,9 +16,15 @@ import {
   type StandardSeries,
 } from './paper.js';
 import { renderLinePlot, type PlotSeries } from './plot.js';
-import { fileStem, toJson, type ResultFiles, type ResultHeader } from './results.js';
+import {
+  fileStem,
+  markdownReport,
+  toJson,
+  type ResultFiles,
+  type ResultHeader,
+} from './results.js';
 import type { Spread } from './stats.js';
-import { formatTable, num, spreadCell, type Table } from './table.js';
+import { num, spreadCell, type Table } from './table.js';
 
 /** Options of the standard bench, as the CLI parsed them. */
 export interface StandardBenchOptions {
@@ -86,13 +92,12 @@ export function standardTable(points: readonly StandardPoint[]): Table {
 /** The result files: standard.json, standard.md and standard.svg (log-scale time). */
 export async function standardFiles(r: StandardResults): Promise<ResultFiles> {
   const caption = `${machineLine(r.machine)}; m = 8, ${r.options.runs} runs per point`;
-  const md = [
+  const md = markdownReport(
     `Standard auction (paper Figure 5), times in ms: median [min–max] of ${r.options.runs} runs.`,
-    `Machine: ${caption}.`,
-    `Command: \`${r.command}\``,
-    '',
-    formatTable(standardTable(r.points)),
-  ].join('\n');
+    caption,
+    r,
+    standardTable(r.points),
+  );
 
   const names = [...new Set(r.points.map((p) => p.series))];
   const series: PlotSeries[] = [

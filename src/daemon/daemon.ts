@@ -89,7 +89,6 @@ export interface ProviderDaemonOptions {
 
 /** A running provider daemon. */
 export class ProviderDaemon {
-  private readonly cluster: Cluster;
   private readonly metrics = new DaemonMetrics();
   private readonly running = new Map<bigint, { since: number; done: Promise<void> }>();
   private readonly announced = new Map<bigint, SignedResultJson>();
@@ -103,13 +102,14 @@ export class ProviderDaemon {
 
   private constructor(
     private readonly opts: ProviderDaemonOptions,
+    /** The cluster with signed user bids (daemonCluster). */
+    private readonly cluster: Cluster,
     private readonly ledger: Ledger,
     private readonly transport: ZmqTransport,
     private readonly core: ProviderCore,
     /** The first round this process takes part in. */
     private readonly firstRound: bigint,
   ) {
-    this.cluster = daemonCluster(opts.cluster);
     this.now = opts.now ?? Date.now;
     this.nextClose = firstRound;
   }
@@ -167,7 +167,7 @@ export class ProviderDaemon {
         ),
         log: opts.log.child({ component: 'round' }),
       });
-      daemon = new ProviderDaemon(opts, ledger, transport, core, first);
+      daemon = new ProviderDaemon(opts, cluster, ledger, transport, core, first);
       daemon.recover();
 
       daemon.rpc = await RpcServer.bind({
@@ -448,6 +448,7 @@ export class ProviderDaemon {
       }
 
       // Before the round's deadline by this provider's clock, and not too far ahead.
+      if (this.stopping) throw new BidRefusedError('STOPPING', 'this provider is stopping');
       const now = this.now();
       this.checkTakesBids(round, now);
       try {

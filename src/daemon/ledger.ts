@@ -10,6 +10,7 @@
  * bids (bids arriving together share one transaction, and each is acknowledged only after its
  * batch commits). A round is written in one transaction before its result is announced, and
  * never rewritten: rows of finished rounds are insert-only (triggers refuse updates/deletes).
+ * See docs/decisions.md D14.
  */
 import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';

@@ -6,7 +6,7 @@
  * and the signed bid — u8 version ‖ bytes(bid) ‖ 64-byte signature — is what a provider puts in
  * its bid vector, so every provider checks every user's signature before the majority decides
  * (screenSignedBids) and no provider can invent a user's bid. A user's two different signed
- * bids for one round, found in the revealed vectors, leave the user out (docs/decisions.md D9).
+ * bids for one round, found in the revealed vectors, leave the user out (docs/decisions.md D13).
  */
 import { Reader, Writer, toHex, utf8 } from '../core/bytes.js';
 import { InvalidMessageError } from '../core/errors.js';
@@ -111,7 +111,7 @@ export function checkSignedBid(
 
 /**
  * The decision rule for users' signed bids, applied by every provider to the m revealed
- * vectors before the majority (D9):
+ * vectors before the majority (D13):
  * - an entry whose signature does not verify is dropped (a provider cannot invent a bid);
  * - a user with two different validly signed bids anywhere in the vectors is left out.
  * The majority then decides on what remains. Entries of providers (their asks, which come

@@ -364,7 +364,7 @@ export const abortPayloadTarget: FuzzTarget<Uint8Array> = {
         return 'blamed out of range';
       if (utf8(r.message).length > 2048) return 'message longer than the limit';
       if (!equalBytes(encodeAbortPayload(r), bytes)) {
-        finding = `accepted and normalised (code ${bytes[0]} → ${r.code}, blamed → [${r.blamed}])`;
+        finding = `accepted, normalised: code ${bytes[0]} → ${r.code}, blamed [${r.blamed}]`;
       }
       return null;
     });

@@ -139,7 +139,8 @@ export function judge(input: JudgeInput): Verdict {
     localFailure,
     blame,
     expected: input.expected,
-    unexpected: input.expected === 'abort' ? !aborted : aborted,
+    unexpected:
+      input.expected === 'either' ? false : input.expected === 'abort' ? !aborted : aborted,
     codes: [...new Set(failures.map((f) => abortCodeName(f.reason.code)))].sort(),
     problems,
   };

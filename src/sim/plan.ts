@@ -94,7 +94,7 @@ export function drawPlan(seed: string, index: number, opts: PlanOptions = {}): R
   const rng = runRng(seed, index, 'sim/plan');
   const enabled = enabledStrategies(opts.strategies);
 
-  // Cluster and coalition: m ∈ {3, 5, 8}, k = ⌊(m−1)/2⌋, 1..k deviators anywhere in the order.
+  // Cluster and coalition: m ∈ {3, 5, 8}, k = ⌊(m−1)/2⌋, 1..k deviators anywhere.
   const m = pick(rng, SIM_SIZES);
   const k = Math.floor((m - 1) / 2);
   const size = 1 + int(rng, k);

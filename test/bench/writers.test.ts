@@ -17,6 +17,7 @@ import { PAPER_DOUBLE_SECONDS, PAPER_DOUBLE_USERS, paperMs } from '../../bench/p
 import { renderLinePlot, SOURCE_LABELS } from '../../bench/plot.js';
 import { resultHeader, startMark, toJson } from '../../bench/results.js';
 import { envelopeProblems, scaleTable, type ScalePoint } from '../../bench/scale.js';
+import { standardFiles, standardTable, type StandardResults } from '../../bench/standard.js';
 import { ratio, spread } from '../../bench/stats.js';
 import { formatTable, spreadCell } from '../../bench/table.js';
 
@@ -177,6 +178,30 @@ describe('bench result files', () => {
     const grown = [fakeScalePoint(100, 224), fakeScalePoint(100_000, 230)];
     assert.match(envelopeProblems(grown)[0]!, /envelopes per round changed with n/);
     assert.equal(scaleTable(same).rows[1]![0], '100000');
+  });
+
+  test('the standard bench writes a log-scale plot with the paper beside ours', async () => {
+    const point = {
+      label: 'standard p=4 k=1 m=8 n=125 latency=0ms',
+      series: 'p=4' as const,
+      p: 4,
+      k: 1,
+      m: 8,
+      n: 125,
+      wallMs: S(5000, 4000, 6000),
+      cpuMaxMs: S(3000),
+      paperMs: 137_000,
+      ratio: 27.4,
+    };
+    const results: StandardResults = {
+      ...resultHeader('standard', 'npm run bench -- standard', startMark(), []),
+      options: { users: [125], runs: 1, latencyMs: 0, seed: '1' },
+      points: [point],
+    };
+    const files = await standardFiles(results);
+    assert.match(files['standard.md']!, /\| p=4 +\| +1 \| 125 \| 5000\.0 \[4000\.0–6000\.0\] \|/);
+    assert.match(files['standard.svg']!, /stroke-dasharray="6,4"/);
+    assert.equal(standardTable([point]).rows[0]![6], '27.40');
   });
 
   test('toJson() writes bigints as strings and records the machine', () => {

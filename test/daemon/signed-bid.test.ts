@@ -82,7 +82,7 @@ describe('signed user bids', () => {
   });
 });
 
-describe('screenSignedBids (the decision rule of D9)', () => {
+describe('screenSignedBids (the decision rule of D13)', () => {
   const screen = screenSignedBids(CLUSTER, providers);
   const ask: BidReport = {
     bidder: 'gw-a',

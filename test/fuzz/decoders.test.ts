@@ -39,7 +39,7 @@ async function run<T>(target: FuzzTarget<T>): Promise<FuzzResult> {
 
 describe(`fuzzing the decoders, ${CASES} cases each`, () => {
   for (const target of [envelopeTarget, bidVectorTarget, doubleBidTarget, doubleOutcomeTarget]) {
-    test(`${target.name}: refuses with InvalidMessageError, accepts only canonical bytes`, async () => {
+    test(`${target.name}: refuses with InvalidMessageError, accepts canonical bytes`, async () => {
       const r = await run(target);
       assert.equal(r.violationCount, 0, explain(r, 'violations'));
       assert.equal(r.findingCount, 0, explain(r, 'findings'));
@@ -109,7 +109,7 @@ describe(`fuzzing a provider's client requests, ${CASES} cases`, () => {
     await c.stop();
   });
 
-  test('every refusal names a documented code (and the field); accepted bids are valid', async () => {
+  test('every refusal has a documented code (and field); accepted bids are valid', async () => {
     const ids = new Set(scenario.providers.map((p) => p.id));
     const target = providerRequestTarget((req) => c.servers[0]!.handle(req), ids);
     const r = await run(target);

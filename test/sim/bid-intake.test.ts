@@ -71,7 +71,7 @@ describe('bad user input at a provider', () => {
     });
   }
 
-  test('a zero price is a valid bid (it never wins); the field range is [0, MAX_PRICE]', async () => {
+  test('a zero price is a valid bid (it never wins): prices are in [0, MAX_PRICE]', async () => {
     const reply = await ask({ type: 'bid', round: '9', bid: { id: 'u-zero', bid: 0, demand: 1 } });
     assert.deepEqual(reply, { ok: true, accepted: true });
   });

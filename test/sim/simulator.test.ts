@@ -12,8 +12,18 @@ import { STRATEGIES } from '../../src/sim/strategies.js';
 
 const RUNS = 200;
 
-/** Strategies whose ⊥ may name an honest provider today: B1 (relayed claims), B2 (cascade). */
-const KNOWN_BLAME_BUGS = new Set(['equivocate-abort', 'false-accusation', 'withhold', 'garble']);
+/**
+ * Strategies whose ⊥ may name an honest provider today: B1 (relayed claims) and B2 (cascading
+ * deadlines), the latter whenever a START or COMMIT goes missing at some providers: withheld,
+ * garbled into a frame the round keeper parks (B3), or replaced by a replayed one.
+ */
+const KNOWN_BLAME_BUGS = new Set([
+  'equivocate-abort',
+  'false-accusation',
+  'withhold',
+  'garble',
+  'replay',
+]);
 
 describe(`the simulator, ${RUNS} runs`, () => {
   let r: SimulationReport;

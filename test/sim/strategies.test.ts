@@ -75,7 +75,7 @@ describe('simulator strategies: allowed deviations leave the outcome unchanged',
   });
 
   for (const how of ['coordinated', 'independent']) {
-    test(`lie-bids (${how}): k members commit to altered, dropped, fake and undecodable bids`, async () => {
+    test(`lie-bids (${how}): members commit to altered, dropped, fake, garbage bids`, async () => {
       const d = await play({
         strategy: 'lie-bids',
         params: { how, ownAsk: 'same', vector: 'decodable' },
@@ -94,7 +94,7 @@ describe('simulator strategies: allowed deviations leave the outcome unchanged',
     });
   }
 
-  test('lie-bids with a changed own ask: the member bids its new ask, nothing else moves', async () => {
+  test('lie-bids with a changed own ask: the new ask is its bid, nothing else moves', async () => {
     const d = await play({
       strategy: 'lie-bids',
       params: { how: 'coordinated', ownAsk: 'changed', vector: 'decodable' },
@@ -170,7 +170,7 @@ describe('simulator strategies: deviations end in ⊥ naming the deviator', () =
   }
 
   for (const what of ['bids-hash', 'outcome-hash']) {
-    test(`equivocate-outcome (${what}): ⊥ where the wrong hash arrived, never a wrong outcome`, async () => {
+    test(`equivocate-outcome (${what}): ⊥ where it went, no wrong outcome`, async () => {
       const d = await play({
         strategy: 'equivocate-outcome',
         params: { what },
@@ -208,7 +208,7 @@ describe('simulator strategies: deviations end in ⊥ naming the deviator', () =
     ['round', 'own'],
     ['session', 'honest'],
   ]) {
-    test(`replay (substitute, ${source}, ${whose}): the old message is dropped, ⊥ TIMEOUT`, async () => {
+    test(`replay (substitute, ${source}, ${whose}): dropped, ⊥ TIMEOUT`, async () => {
       const d = await play({
         strategy: 'replay',
         params: { source: source!, whose: whose!, mode: 'substitute', phase: 'BA_COMMIT' },
@@ -263,7 +263,7 @@ describe('simulator strategies: deviations end in ⊥ naming the deviator', () =
 });
 
 describe('simulator strategies: accusations are not adopted without proof', () => {
-  test('equivocate-abort: ⊥ everywhere, relayed as PEER_ABORT (no evidence to adopt)', async () => {
+  test('equivocate-abort: ⊥ everywhere, relayed as PEER_ABORT (no proof to adopt)', async () => {
     const d = await play({ strategy: 'equivocate-abort', params: { phase: 'BA_COMMIT' }, m: 5 });
     for (const i of honest(d)) {
       const r = d.results[i]!;
@@ -274,7 +274,7 @@ describe('simulator strategies: accusations are not adopted without proof', () =
   });
 
   for (const evidence of ['none', 'two-phases', 'malleated', 'bad-opening']) {
-    test(`false-accusation (${evidence}): the evidence fails, the claim is only relayed`, async () => {
+    test(`false-accusation (${evidence}): the evidence fails, the claim is relayed`, async () => {
       const d = await play({
         strategy: 'false-accusation',
         params: { phase: 'BA_REVEAL', evidence },

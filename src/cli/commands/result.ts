@@ -79,7 +79,9 @@ export async function resultCommand(o: ResultCommandOptions): Promise<number> {
     );
     if (s) lines.push(...doubleSummary(s));
   }
-  for (const p of problems) if (!lines.some((l) => l.includes(p))) lines.push(`  problem: ${p}`);
+  // Problems not shown above yet: another outcome, a recomputation or a signature that differs.
+  const shown = (p: string) => / output ⊥: /.test(p) || lines.some((l) => l.includes(p));
+  for (const p of problems) if (!shown(p)) lines.push(`  problem: ${p}`);
   process.stdout.write(lines.join('\n') + '\n');
   return ok ? 0 : 1;
 }

@@ -28,6 +28,9 @@ import { NONE, type Compiled } from './wdp.js';
 /** Which bound the branch-and-bound uses; `auto` picks `lagrangian` when R = 1 and affordable. */
 export type BoundKind = 'auto' | 'lagrangian' | 'lp';
 
+/** Diagnostic counters (nodes visited by all searches of this process), for benchmarks. */
+export const searchStats = { nodes: 0 };
+
 /** Most DP cells per subgradient iteration before `auto` falls back to the LP bound. */
 const MAX_LAGRANGIAN_CELLS = 80_000_000;
 
@@ -35,21 +38,27 @@ const MAX_LAGRANGIAN_CELLS = 80_000_000;
 export class Engine {
   private rootU: number[] | null = null;
   private readonly shift: bigint;
+  private readonly dom: Dominance;
 
   constructor(
     readonly c: Compiled,
     private readonly bound: BoundKind = 'auto',
   ) {
     this.shift = scaleShift(c);
+    this.dom = dominance(c);
   }
 
   /** The optimum and its canonical assignment. */
   solve(excluded?: ReadonlySet<number>): { value: bigint; assignment: (number | null)[] } {
     const active = activeUsers(this.c, excluded);
     const inc = greedy(this.c, active);
-    const search = this.prepare(active, inc, excluded === undefined || excluded.size === 0);
-    const value = search.maxValue(inc.value);
-    return { value, assignment: search.canonical(value) };
+    const bounds = this.prepare(active, inc, excluded === undefined || excluded.size === 0);
+
+    // Phase 1: W* and one optimal assignment (the witness for phase 2).
+    const first = new Search(this.c, active, bounds, new Int32Array(this.c.n).fill(UNSET));
+    const value = first.maxValue(inc.value);
+    const witness = first.bestAssign ?? inc.assign;
+    return { value, assignment: this.lexMin(active, bounds, value, witness) };
   }
 
   /**
@@ -65,12 +74,65 @@ export class Engine {
       const fromHint = repairHint(this.c, active, hint);
       if (fromHint.value > inc.value) inc = fromHint;
     }
-    const search = this.prepare(active, inc, false);
+    const bounds = this.prepare(active, inc, false);
+    const search = new Search(this.c, active, bounds, new Int32Array(this.c.n).fill(UNSET));
     return search.maxValue(inc.value);
   }
 
-  private prepare(active: Uint8Array, inc: Incumbent, isRoot: boolean): Search {
-    if (!this.useLagrangian(active)) return new Search(this.c, active, null, this.shift);
+  /**
+   * Phase 2, by sequential fixing: walk the users in id order keeping an optimal witness x.
+   * For user k, try the codes below x_k in code order (none, then providers by index); a code
+   * is kept as soon as some optimum extends the fixed prefix with it (that optimum becomes the
+   * new witness), else x_k itself is kept. Each try is a guided search for value W* with the
+   * prefix fixed. A provider with the same class and residual as x_k's is accepted without a
+   * search (swap the two providers in x for the later users); one with the same state as a
+   * provider that already failed is skipped.
+   */
+  private lexMin(
+    active: Uint8Array,
+    bounds: Bounds,
+    target: bigint,
+    witness: Int32Array,
+  ): (number | null)[] {
+    const { n, m } = this.c;
+    let x: Int32Array = witness.slice();
+    const fixed = new Int32Array(n).fill(UNSET);
+    const res = this.c.cap.slice();
+    const state = new StateView(this.c, res);
+
+    for (let k = 0; k < n; k++) {
+      const current = x[k]!;
+      if (current !== NONE) {
+        const failed: number[] = [];
+        const tries = [NONE, ...this.c.accList[k]!.filter((t) => t < current)];
+        for (const t of tries) {
+          if (t !== NONE && (!state.fits(k, t) || failed.some((f) => state.same(f, t)))) continue;
+          if (t !== NONE && state.same(t, current)) {
+            x = swapFrom(x, k, t, current);
+            break;
+          }
+          fixed[k] = t;
+          const found = new Search(this.c, active, bounds, fixed).reach(target);
+          if (found) {
+            x = found;
+            break;
+          }
+          if (t !== NONE) failed.push(t);
+        }
+      }
+
+      // Fix user k to its final code.
+      fixed[k] = x[k]!;
+      if (x[k]! !== NONE) state.place(k, x[k]!);
+    }
+    void m;
+    return Array.from(x, (s) => (s === NONE ? null : s));
+  }
+
+  private prepare(active: Uint8Array, inc: Incumbent, isRoot: boolean): Bounds {
+    if (!this.useLagrangian(active)) {
+      return { lag: null, tables: null, pos: null, shift: this.shift, dom: this.dom };
+    }
 
     // Root multipliers once per engine; re-solves start from them (with excluded users at 0).
     if (this.rootU === null && !isRoot) {
@@ -82,16 +144,116 @@ export class Engine {
     }
     const warm = isRoot ? null : this.rootU;
     const lag = new Lagrangian(this.c, active, this.shift, warm);
-    const search = new Search(this.c, active, lag, this.shift);
-    lag.optimise(warm ? WARM_ITERATIONS : ROOT_ITERATIONS, inc, () => search.scaledThreshold(inc));
+    const one = 1n << this.shift;
+    const stop = (): number => Number((inc.value + one) >> this.shift);
+    lag.optimise(warm ? WARM_ITERATIONS : ROOT_ITERATIONS, inc, stop);
     if (isRoot) this.rootU = lag.u;
-    return search;
+
+    // Tables over the branching order; a search over a subset looks them up by position.
+    const order = this.c.branch.filter((i) => active[i]);
+    const pos = new Int32Array(this.c.n + 1).fill(order.length);
+    order.forEach((i, k) => (pos[i] = k));
+    return { lag, tables: lag.suffixTables(order), pos, shift: this.shift, dom: this.dom };
   }
 
   private useLagrangian(active: Uint8Array): boolean {
     if (this.bound === 'lp' || this.c.R !== 1) return false;
     if (this.bound === 'lagrangian') return true;
     return Lagrangian.cells(this.c, active) <= MAX_LAGRANGIAN_CELLS;
+  }
+}
+
+/** The Lagrangian data a search reads (all null for the LP bound). */
+interface Bounds {
+  readonly lag: Lagrangian | null;
+  readonly tables: SuffixTables | null;
+  /** Position of each active user in the tables' order; pos[n] = the order's length. */
+  readonly pos: Int32Array | null;
+  readonly shift: bigint;
+  readonly dom: Dominance;
+}
+
+/**
+ * Dominance between users: j dominates i when d_j ≤ d_i (every r), w_j ≥ w_i, A_j ⊇ A_i and
+ * (d_j, −w_j, j) precedes (d_i, −w_i, i) in a fixed total order. A solution serving i but not
+ * j turns into one at least as good by putting j in i's place, and repeating such swaps ends
+ * (each one moves a served user down the total order), so some optimum — indeed some
+ * solution at least as good as any given one — serves no user dominated by an unserved one.
+ * The searches therefore cut "place i while a dominating j was refused" and "refuse j while
+ * a user it dominates is placed" (only among users the search itself decides).
+ */
+interface Dominance {
+  /** by[i]: the users that dominate i. */
+  readonly by: readonly (readonly number[])[];
+  /** of[j]: the users j dominates. */
+  readonly of: readonly (readonly number[])[];
+}
+
+function dominance(c: Compiled): Dominance {
+  const { n, m, R } = c;
+  const by: number[][] = Array.from({ length: n }, () => []);
+  const of: number[][] = Array.from({ length: n }, () => []);
+  const precedes = (j: number, i: number): boolean => {
+    for (let r = 0; r < R; r++) {
+      const dj = c.dem[j * R + r]!;
+      const di = c.dem[i * R + r]!;
+      if (dj !== di) return dj < di;
+    }
+    if (c.w[j] !== c.w[i]) return c.w[j]! > c.w[i]!;
+    return j < i;
+  };
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      if (i === j || c.w[j]! < c.w[i]! || !precedes(j, i)) continue;
+      let ok = true;
+      for (let r = 0; r < R && ok; r++) ok = c.dem[j * R + r]! <= c.dem[i * R + r]!;
+      for (let s = 0; s < m && ok; s++) ok = !c.acc[i * m + s] || c.acc[j * m + s] === 1;
+      if (!ok) continue;
+      by[i]!.push(j);
+      of[j]!.push(i);
+    }
+  }
+  return { by, of };
+}
+
+/** "Not fixed" in a search's fixed-codes array. */
+const UNSET = -2;
+const PLACED = 1;
+const REFUSED = 2;
+
+/** x with providers a and b exchanged for users k.. (a symmetric copy of the same optimum). */
+function swapFrom(x: Int32Array, k: number, a: number, b: number): Int32Array {
+  const y = x.slice();
+  for (let i = k; i < y.length; i++) {
+    if (y[i] === a) y[i] = b;
+    else if (y[i] === b) y[i] = a;
+  }
+  return y;
+}
+
+/** Residual capacities with fit and symmetry tests. */
+class StateView {
+  constructor(
+    private readonly c: Compiled,
+    readonly res: number[],
+  ) {}
+
+  fits(i: number, s: number): boolean {
+    const { R } = this.c;
+    for (let r = 0; r < R; r++) if (this.c.dem[i * R + r]! > this.res[s * R + r]!) return false;
+    return true;
+  }
+
+  same(s: number, t: number): boolean {
+    const { R } = this.c;
+    if (this.c.cls[s] !== this.c.cls[t]) return false;
+    for (let r = 0; r < R; r++) if (this.res[s * R + r] !== this.res[t * R + r]) return false;
+    return true;
+  }
+
+  place(i: number, s: number): void {
+    const { R } = this.c;
+    for (let r = 0; r < R; r++) this.res[s * R + r]! -= this.c.dem[i * R + r]!;
   }
 }
 
@@ -137,163 +299,195 @@ function repairHint(c: Compiled, active: Uint8Array, hint: readonly (number | nu
   return { assign, value: bestFitFill(c, active, assign, res) };
 }
 
-/** One search over one set of active users. */
+/**
+ * One depth-first search over the active users that are not fixed, in branching order.
+ * `fixed[i]` is UNSET, NONE or a provider index; fixed placements are applied up front.
+ */
 class Search {
+  /** The best assignment found (fixed placements included), if any beat the start value. */
+  bestAssign: Int32Array | null = null;
   private readonly res: number[];
   private readonly pooled: number[];
-  /** 1 when the user's choice is fixed (by the search, or inactive from the start). */
+  /** 1 when the user's choice is fixed (by the search, by `fixed`, or inactive). */
   private readonly decided: Uint8Array;
   private readonly assign: Int32Array;
+  private readonly order: number[];
   private readonly maxRes: number[];
   private readonly one: bigint;
+  private readonly V0: bigint = 0n;
+  private readonly Vs0: number = 0;
   private best = 0n;
-  private target = 0n;
+  /** Stop as soon as best reaches this (phase-2 feasibility checks). */
+  private stopAt: bigint | null = null;
   /** Scaled pruning threshold: a node is cut when its scaled bound is below it. */
   private thr = 0;
   private sumU = 0;
-  private tables: SuffixTables | null = null;
+  /** Per-depth child buffers (provider or NONE, and scaled bound). */
+  private readonly kidS: Int32Array[];
+  private readonly kidB: Float64Array[];
+  /** PLACED or REFUSED for users decided by this search (dominance tests), else 0. */
+  private readonly mark: Int8Array;
 
   constructor(
     private readonly c: Compiled,
-    private readonly active: Uint8Array,
-    private readonly lag: Lagrangian | null,
-    private readonly shift: bigint,
+    active: Uint8Array,
+    private readonly b: Bounds,
+    fixed: Int32Array,
   ) {
     const { n, m, R } = c;
     this.res = c.cap.slice();
+    this.assign = new Int32Array(n).fill(NONE);
+    this.decided = new Uint8Array(n);
+    this.mark = new Int8Array(n);
+    this.one = 1n << b.shift;
+    this.order = [];
+
+    // Fixed choices first, then the free users in branching order.
+    for (let i = 0; i < n; i++) {
+      if (!active[i] || fixed[i] !== UNSET) this.decided[i] = 1;
+      const s = fixed[i]!;
+      if (!active[i] || s < 0) continue;
+      this.assign[i] = s;
+      for (let r = 0; r < R; r++) this.res[s * R + r]! -= c.dem[i * R + r]!;
+      this.V0 += c.w[i]!;
+      this.Vs0 += b.lag ? b.lag.ws[i]! : 0;
+    }
+    for (const i of c.branch) if (!this.decided[i]) this.order.push(i);
+    if (b.lag) for (const i of this.order) this.sumU += b.lag.u[i]!;
+
     this.pooled = Array.from({ length: R }, (_, r) => {
       let t = 0;
-      for (let s = 0; s < m; s++) t += c.cap[s * R + r]!;
+      for (let s = 0; s < m; s++) t += this.res[s * R + r]!;
       return t;
     });
     this.maxRes = new Array<number>(R).fill(0);
-    this.assign = new Int32Array(n).fill(NONE);
-    this.decided = active.map((a) => 1 - a);
-    this.one = 1n << shift;
-  }
-
-  /** ⌈(inc + 1) / 2^shift⌉: the scaled threshold below which a phase-1 node is cut. */
-  scaledThreshold(inc: Incumbent): number {
-    return Number((inc.value + this.one) >> this.shift);
+    this.kidS = Array.from({ length: this.order.length }, () => new Int32Array(m + 1));
+    this.kidB = Array.from({ length: this.order.length }, () => new Float64Array(m + 1));
   }
 
   /** Phase 1: the optimum value, given the value `lower` of a feasible solution. */
   maxValue(lower: bigint): bigint {
     this.best = lower;
-    const order = this.c.branch.filter((i) => this.active[i]);
-    if (this.lag) {
-      this.tables = this.lag.suffixTables(order);
-      this.sumU = this.lag.sumU();
-      this.thr = this.ceilScaled(lower + 1n);
-      this.searchLagrangian(order, 0, 0n, 0);
-    } else {
-      this.searchLp(order, 0, 0n);
-    }
+    this.run();
     return this.best;
   }
 
-  /** Phase 2: the lexicographically smallest assignment of value `target` (the optimum). */
-  canonical(target: bigint): (number | null)[] {
-    this.target = target;
-    const order: number[] = [];
-    for (let i = 0; i < this.c.n; i++) if (this.active[i]) order.push(i);
-    if (this.lag) {
-      this.tables = this.lag.suffixTables(order);
-      this.sumU = this.lag.sumU();
-      this.thr = this.ceilScaled(target);
-    }
-    if (!this.walk(order, 0, 0n, 0)) throw new Error('exactMaxBnB: no assignment reaches W* (bug)');
-    return Array.from(this.assign, (s) => (s === NONE ? null : s));
+  /** Some assignment extending the fixed choices with value ≥ target, or null if none. */
+  reach(target: bigint): Int32Array | null {
+    this.best = target - 1n;
+    this.stopAt = target;
+    this.run();
+    return this.best >= target ? this.bestAssign : null;
   }
 
-  // --- phase 1 ----------------------------------------------------------------------------
-
-  private searchLagrangian(order: readonly number[], k: number, V: bigint, Vs: number): void {
-    if (V > this.best) {
-      this.best = V;
-      this.thr = this.ceilScaled(V + 1n);
+  private run(): void {
+    if (this.V0 > this.best) this.improve(this.V0);
+    if (this.b.lag) {
+      this.thr = this.ceilScaled(this.best + 1n);
+      this.searchLagrangian(0, this.V0, this.Vs0);
+    } else {
+      this.searchLp(0, this.V0);
     }
-    if (k === order.length || this.lagBound(k, Vs) < this.thr) return;
+  }
+
+  private improve(V: bigint): void {
+    this.best = V;
+    this.bestAssign = this.assign.slice();
+    this.thr = this.ceilScaled(V + 1n);
+  }
+
+  private done(): boolean {
+    return this.stopAt !== null && this.best >= this.stopAt;
+  }
+
+  private searchLagrangian(k: number, V: bigint, Vs: number): void {
+    searchStats.nodes++;
+    if (V > this.best) this.improve(V);
+    if (k === this.order.length || this.done() || this.lagBound(k, Vs) < this.thr) return;
 
     // Children with their bounds (tables at k + 1), most promising first.
-    const i = order[k]!;
-    const lag = this.lag!;
+    const i = this.order[k]!;
+    const lag = this.b.lag!;
     this.decided[i] = 1;
     this.sumU -= lag.u[i]!;
     const d = this.c.dem[i]!;
     const base = this.lagBound(k + 1, Vs);
-    const kids: [number, number][] = [];
-    for (const s of this.children(i)) {
-      const before = this.lookup(s, k + 1, this.res[s]!);
-      const after = this.lookup(s, k + 1, this.res[s]! - d);
-      kids.push([s, base - before + after + lag.ws[i]!]);
+    const S = this.kidS[k]!;
+    const B = this.kidB[k]!;
+    let count = 0;
+    const add = (s: number, bound: number): void => {
+      // Insertion sort: bound descending, then provider index, NONE last.
+      let j = count++;
+      while (j > 0 && (B[j - 1]! < bound || (B[j - 1] === bound && S[j - 1]! === NONE))) {
+        S[j] = S[j - 1]!;
+        B[j] = B[j - 1]!;
+        j--;
+      }
+      S[j] = s;
+      B[j] = bound;
+    };
+    if (this.mayPlace(i)) {
+      for (const s of this.children(i)) {
+        const r = this.res[s]!;
+        add(s, base - this.lookup(s, k + 1, r) + this.lookup(s, k + 1, r - d) + lag.ws[i]!);
+      }
     }
-    kids.push([NONE, base]);
-    kids.sort((a, b) => b[1] - a[1] || (a[0] === NONE ? 1 : b[0] === NONE ? -1 : a[0] - b[0]));
+    if (this.mayRefuse(i)) add(NONE, base);
 
-    for (const [s, bound] of kids) {
-      if (bound < this.thr) break;
+    for (let j = 0; j < count && !this.done(); j++) {
+      const s = S[j]!;
+      if (B[j]! < this.thr) break;
       if (s === NONE) {
-        this.searchLagrangian(order, k + 1, V, Vs);
+        this.mark[i] = REFUSED;
+        this.searchLagrangian(k + 1, V, Vs);
       } else {
         this.place(i, s, 1);
-        this.searchLagrangian(order, k + 1, V + this.c.w[i]!, Vs + lag.ws[i]!);
+        this.searchLagrangian(k + 1, V + this.c.w[i]!, Vs + lag.ws[i]!);
         this.place(i, s, -1);
       }
     }
 
     this.sumU += lag.u[i]!;
     this.decided[i] = 0;
+    this.mark[i] = 0;
   }
 
-  private searchLp(order: readonly number[], k: number, V: bigint): void {
-    if (V > this.best) this.best = V;
-    if (k === order.length || this.lpBelow(V, this.best + 1n)) return;
+  private searchLp(k: number, V: bigint): void {
+    searchStats.nodes++;
+    if (V > this.best) this.improve(V);
+    if (k === this.order.length || this.done() || this.lpBelow(V, this.best + 1n)) return;
 
     // Children: best fit first, then none.
-    const i = order[k]!;
+    const i = this.order[k]!;
     this.decided[i] = 1;
-    const kids = this.children(i);
+    const kids = this.mayPlace(i) ? this.children(i) : [];
     kids.sort((a, b) => this.slack(a) - this.slack(b) || a - b);
     for (const s of kids) {
+      if (this.done()) break;
       this.place(i, s, 1);
-      this.searchLp(order, k + 1, V + this.c.w[i]!);
+      this.searchLp(k + 1, V + this.c.w[i]!);
       this.place(i, s, -1);
     }
 
-    this.searchLp(order, k + 1, V);
-    this.decided[i] = 0;
-  }
-
-  // --- phase 2 ----------------------------------------------------------------------------
-
-  private walk(order: readonly number[], k: number, V: bigint, Vs: number): boolean {
-    // Reaching W* with the rest unserved is the smallest completion (none has code 0).
-    if (V === this.target) return true;
-    if (k === order.length) return false;
-    if (this.lag ? this.lagBound(k, Vs) < this.thr : this.lpBelow(V, this.target)) return false;
-
-    // Children in code order: none, then providers by index (symmetric duplicates skipped).
-    const i = order[k]!;
-    const ui = this.lag ? this.lag.u[i]! : 0;
-    const wsi = this.lag ? this.lag.ws[i]! : 0;
-    this.decided[i] = 1;
-    this.sumU -= ui;
-    if (this.walk(order, k + 1, V, Vs)) return true;
-    for (const s of this.children(i)) {
-      this.place(i, s, 1);
-      this.assign[i] = s;
-      if (this.walk(order, k + 1, V + this.c.w[i]!, Vs + wsi)) return true;
-      this.assign[i] = NONE;
-      this.place(i, s, -1);
+    if (!this.done() && this.mayRefuse(i)) {
+      this.mark[i] = REFUSED;
+      this.searchLp(k + 1, V);
     }
-
-    this.sumU += ui;
     this.decided[i] = 0;
-    return false;
+    this.mark[i] = 0;
   }
 
-  // --- shared -----------------------------------------------------------------------------
+  /** False when a user dominating i was refused by this search. */
+  private mayPlace(i: number): boolean {
+    for (const j of this.b.dom.by[i]!) if (this.mark[j] === REFUSED) return false;
+    return true;
+  }
+
+  /** False when a user that i dominates was placed by this search. */
+  private mayRefuse(i: number): boolean {
+    for (const j of this.b.dom.of[i]!) if (this.mark[j] === PLACED) return false;
+    return true;
+  }
 
   /** Scaled Lagrangian bound at depth k: Vs + Σ_{undecided} u_i + Σ_s KP_s(residual). */
   private lagBound(k: number, Vs: number): number {
@@ -302,14 +496,19 @@ class Search {
     return b;
   }
 
+  /**
+   * KP_s(residual) over a superset of the undecided users: the table checkpoint that covers
+   * the tables' order from the position of order[k] on.
+   */
   private lookup(s: number, k: number, residual: number): number {
-    const t = this.tables!;
-    const ce = this.lag!.capEff[s]!;
-    return t.tabs[s]![t.ck[k]!]![residual < ce ? residual : ce]!;
+    const t = this.b.tables!;
+    const p = k < this.order.length ? this.b.pos![this.order[k]!]! : this.b.pos![this.c.n]!;
+    const ce = this.b.lag!.capEff[s]!;
+    return t.tabs[s]![t.ck[p]!]![residual < ce ? residual : ce]!;
   }
 
   private ceilScaled(v: bigint): number {
-    return Number((v + this.one - 1n) >> this.shift);
+    return Number((v + this.one - 1n) >> this.b.shift);
   }
 
   /**
@@ -353,6 +552,8 @@ class Search {
 
   private place(i: number, s: number, sign: number): void {
     const { R } = this.c;
+    this.assign[i] = sign > 0 ? s : NONE;
+    this.mark[i] = sign > 0 ? PLACED : 0;
     for (let r = 0; r < R; r++) {
       const d = sign * this.c.dem[i * R + r]!;
       this.res[s * R + r]! -= d;
