@@ -60,6 +60,10 @@ describe(`fuzzing the decoders, ${CASES} cases each`, () => {
     },
   );
 
+  test('standard-auction codecs (src/mechanisms/standard/codec.ts)', {
+    todo: 'pending issue #3: the standard auction has no codec module yet',
+  });
+
   test('cluster file: refuses with ConfigError, accepted files re-parse alike', async () => {
     const r = await run(clusterTarget);
     assert.equal(r.violationCount, 0, explain(r, 'violations'));
