@@ -21,7 +21,7 @@ const AgentId = z
   .string()
   .regex(AGENT_ID_PATTERN, 'an id of 1–128 characters from [A-Za-z0-9_.:@+/=-]');
 
-const ProviderEntry = z.object({
+const ProviderEntry = z.strictObject({
   id: AgentId,
   peerAddress: z.string().regex(TCP_ADDRESS, 'a tcp://host:port address'),
   clientAddress: z.string().regex(TCP_ADDRESS, 'a tcp://host:port address'),
@@ -29,12 +29,12 @@ const ProviderEntry = z.object({
   curveKey: z.string().regex(Z85_KEY, 'a 40-character Z85 CURVE public key'),
 });
 
-const DoubleAuction = z.object({
+const DoubleAuction = z.strictObject({
   kind: z.literal('double'),
   rule: z.enum(['safe', 'paper']).default('safe'),
 });
 
-const Timing = z.object({
+const Timing = z.strictObject({
   /** Deadline of each protocol phase. */
   phaseTimeoutMs: z.number().int().min(10).max(3_600_000).default(10_000),
   /** Deadline of the START phase: absorbs skew between providers closing bidding. */
@@ -43,7 +43,7 @@ const Timing = z.object({
 
 /** The schema of a cluster file. */
 export const ClusterFileSchema = z
-  .object({
+  .strictObject({
     clusterId: z.string().min(1).max(128),
     k: z.number().int().min(0),
     /** Bid agreement: bid-level `fast` (§6) or bit-level `faithful` (§4, #4). */

@@ -26,7 +26,7 @@ import {
 } from '../protocol/session.js';
 import type { Transport } from '../transport/transport.js';
 
-/** Frames of rounds not started yet are kept up to this many, per provider. */
+/** Frames of rounds not started yet are kept up to this many in all, shared out per peer. */
 export const MAX_EARLY_FRAMES = 4096;
 
 /** A bid that cannot be taken: the round is closed, or the bidder already bid otherwise. */
@@ -69,7 +69,7 @@ export class ProviderCore {
   private readonly rounds = new Map<bigint, RoundState>();
   private readonly bySid = new Map<string, RoundState>();
   private readonly early = new Map<string, { from: number; frame: Uint8Array }[]>();
-  private earlyCount = 0;
+  private readonly earlyPerPeer = new Map<number, number>();
   private readonly verifiers: Verifier[];
   private readonly paramsHash: Uint8Array;
   private readonly providerIds: Set<string>;
@@ -162,11 +162,7 @@ export class ProviderCore {
       const result = engine.start();
 
       // Frames that arrived before we closed are handed over in arrival order.
-      const key = toHex(state.sid);
-      const held = this.early.get(key) ?? [];
-      this.early.delete(key);
-      this.earlyCount -= held.length;
-      for (const f of held) engine.deliver(f.from, f.frame);
+      for (const f of this.release(toHex(state.sid))) engine.deliver(f.from, f.frame);
       return result;
     }
     return state.engine.result;
@@ -190,8 +186,7 @@ export class ProviderCore {
     const s = this.rounds.get(round);
     if (!s || (s.engine && !s.engine.finished)) return;
     const key = toHex(s.sid);
-    this.earlyCount -= this.early.get(key)?.length ?? 0;
-    this.early.delete(key);
+    this.release(key);
     this.rounds.delete(round);
     this.bySid.delete(key);
   }
@@ -212,29 +207,39 @@ export class ProviderCore {
   }
 
   private route(from: number, frame: Uint8Array): void {
-    // The sid sits at bytes 4..36 of every envelope; anything shorter goes to the open round.
+    // The sid sits at bytes 4..36 of every envelope; a shorter frame is the sender's fault, so
+    // it goes to the running round (which names the sender), never to the early buffer.
     const key = frame.length >= 36 ? toHex(frame.subarray(4, 36)) : '';
     const state = this.bySid.get(key);
     if (state?.engine) {
       state.engine.deliver(from, frame);
       return;
     }
-    if (!state && key !== '' && !this.couldBeFutureRound(key)) {
+    if (key === '' || (!state && !this.couldBeFutureRound(key))) {
       const running = [...this.rounds.values()].find((s) => s.engine && !s.engine.finished);
       if (running) running.engine!.deliver(from, frame);
       else this.opts.log?.debug({ from }, 'dropped a frame of no known round');
       return;
     }
 
-    // A round we have not closed yet: keep the frame, bounded, until we do.
-    if (this.earlyCount >= MAX_EARLY_FRAMES) {
-      this.opts.log?.warn({ from }, 'early-frame buffer full; dropping');
+    // A round we have not closed yet: keep the frame, with a quota per peer so that one peer's
+    // junk cannot crowd out the honest peers' frames.
+    const quota = Math.max(64, Math.floor(MAX_EARLY_FRAMES / this.opts.params.providers.length));
+    if ((this.earlyPerPeer.get(from) ?? 0) >= quota) {
+      this.opts.log?.warn({ from }, 'early-frame quota of this peer full; dropping');
       return;
     }
     const list = this.early.get(key) ?? [];
     list.push({ from, frame });
     this.early.set(key, list);
-    this.earlyCount++;
+    this.earlyPerPeer.set(from, (this.earlyPerPeer.get(from) ?? 0) + 1);
+  }
+
+  private release(key: string): { from: number; frame: Uint8Array }[] {
+    const held = this.early.get(key) ?? [];
+    this.early.delete(key);
+    for (const f of held) this.earlyPerPeer.set(f.from, (this.earlyPerPeer.get(f.from) ?? 1) - 1);
+    return held;
   }
 
   private couldBeFutureRound(key: string): boolean {

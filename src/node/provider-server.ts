@@ -32,14 +32,14 @@ export const MAX_REQUEST_BYTES = 64 * 1024;
 
 const RoundField = z.union([z.string(), z.number()]);
 const Request = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('bid'), round: RoundField, bid: z.unknown() }),
-  z.object({ type: z.literal('close'), round: RoundField }),
-  z.object({
+  z.strictObject({ type: z.literal('bid'), round: RoundField, bid: z.unknown() }),
+  z.strictObject({ type: z.literal('close'), round: RoundField }),
+  z.strictObject({
     type: z.literal('result'),
     round: RoundField,
     waitMs: z.number().int().min(0).max(MAX_RESULT_WAIT_MS).default(0),
   }),
-  z.object({ type: z.literal('status') }),
+  z.strictObject({ type: z.literal('status') }),
 ]);
 
 /** What a provider process is started with. */

@@ -4,6 +4,7 @@
  * signature covers the session id, the status and both hashes, so a client that checks m of
  * them knows that every provider committed to the same outcome.
  */
+import { z } from 'zod';
 import { Writer, toHex, utf8 } from '../core/bytes.js';
 import { InvalidMessageError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
@@ -67,7 +68,7 @@ export function signResult(
     ...(cpuMs !== undefined && { cpuMs: Math.round(cpuMs * 100) / 100 }),
   };
   if (r.ok) {
-    const sig = signBytes(id, statement(r.sid, 'outcome', r.bidsHash, r.outcomeHash));
+    const sig = signBytes(id, statement(r.sid, 'outcome', r.bidsHash, r.outcomeHash, r.seed));
     return {
       ...base,
       status: 'outcome',
@@ -82,21 +83,22 @@ export function signResult(
       signature: toHex(sig),
     };
   }
-  const sig = signBytes(id, statement(r.sid, 'abort', ZERO32, ZERO32));
+  const abort = {
+    code: abortCodeName(r.reason.code),
+    blamed: [...r.reason.blamed],
+    blamedIds: r.reason.blamed.map((b) => params.providers[b]?.id ?? String(b)),
+    phase: phaseName(r.reason.phase),
+    message: r.reason.message,
+    ...(r.reason.reportedBy !== undefined && { reportedBy: r.reason.reportedBy }),
+    evidence: r.reason.evidence.map(toHex),
+  };
+  const sig = signBytes(id, statement(r.sid, 'abort', ZERO32, ZERO32, abortDigest(abort)));
   return {
     ...base,
     status: 'abort',
     bidsHash: toHex(ZERO32),
     outcomeHash: toHex(ZERO32),
-    abort: {
-      code: abortCodeName(r.reason.code),
-      blamed: [...r.reason.blamed],
-      blamedIds: r.reason.blamed.map((b) => params.providers[b]?.id ?? String(b)),
-      phase: phaseName(r.reason.phase),
-      message: r.reason.message,
-      ...(r.reason.reportedBy !== undefined && { reportedBy: r.reason.reportedBy }),
-      evidence: r.reason.evidence.map(toHex),
-    },
+    abort,
     signature: toHex(sig),
   };
 }
@@ -115,24 +117,34 @@ export interface VerifiedResult {
  * Throws InvalidMessageError naming what is wrong.
  */
 export function verifyResult(
-  json: SignedResultJson,
+  raw: unknown,
   index: number,
   expectedSid: Uint8Array,
   verifier: Verifier,
 ): VerifiedResult {
   const who = `result of provider ${index}`;
+  const parsed = ResultShape.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InvalidMessageError(`${who}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  const json = raw as SignedResultJson;
   if (json.provider !== index)
     throw new InvalidMessageError(`${who}: claims index ${json.provider}`);
   if (json.sid !== toHex(expectedSid)) throw new InvalidMessageError(`${who}: other session id`);
 
+  // The signature covers the status, both hashes and the seed or the abort reason.
   const bidsHash = fromHex(json.bidsHash, 32, `${who}.bidsHash`);
   const oHash = fromHex(json.outcomeHash, 32, `${who}.outcomeHash`);
   const sig = fromHex(json.signature, 64, `${who}.signature`);
-  if (!verifier.verify(statement(expectedSid, json.status, bidsHash, oHash), sig)) {
+  const seed = json.status === 'outcome' ? fromHex(json.seed ?? '', 32, `${who}.seed`) : null;
+  const rest = seed ?? abortDigest(json.abort);
+  if (!verifier.verify(statement(expectedSid, json.status, bidsHash, oHash, rest), sig)) {
     throw new InvalidMessageError(`${who}: bad signature`);
   }
   if (json.status === 'abort') return { json, agreedBids: [], outcomeBytes: null, seed: null };
 
+  // Everything else a client uses must hash to what was signed.
   const agreedBids = (json.agreedBids ?? []).map((b, i) => ({
     bidder: b.bidder,
     bytes: fromHex(b.bytes, -1, `${who}.agreedBids[${i}]`),
@@ -144,20 +156,44 @@ export function verifyResult(
   if (toHex(outcomeHash(outcomeBytes)) !== json.outcomeHash) {
     throw new InvalidMessageError(`${who}: outcome does not hash to the signed H_o`);
   }
-  return { json, agreedBids, outcomeBytes, seed: fromHex(json.seed ?? '', 32, `${who}.seed`) };
+  return { json, agreedBids, outcomeBytes, seed };
 }
 
+/** The fields verifyResult reads, checked for type before use (untrusted JSON). */
+const ResultShape = z.object({
+  provider: z.number().int(),
+  sid: z.string(),
+  status: z.enum(['outcome', 'abort']),
+  bidsHash: z.string(),
+  outcomeHash: z.string(),
+  signature: z.string(),
+  seed: z.string().optional(),
+  outcome: z.string().optional(),
+  agreedBids: z.array(z.object({ bidder: z.string(), bytes: z.string() })).optional(),
+  abort: z.record(z.string(), z.unknown()).optional(),
+  stats: z.record(z.string(), z.unknown()),
+});
+
+/**
+ * What a provider signs: the session, the status, H_b, H_o and a digest of the rest a client
+ * uses (the seed of an outcome; the reason of an abort), so that no field can be swapped.
+ */
 function statement(
   sid: Uint8Array,
   status: 'outcome' | 'abort',
   bidsHash: Uint8Array,
   oHash: Uint8Array,
+  rest: Uint8Array,
 ): Uint8Array {
   const w = new Writer()
     .raw(RESULT_DOMAIN)
     .raw(sid)
     .u8(status === 'outcome' ? 1 : 2);
-  return sha256(w.raw(bidsHash).raw(oHash).finish());
+  return sha256(w.raw(bidsHash).raw(oHash).raw(sha256(rest)).finish());
+}
+
+function abortDigest(abort: SignedResultJson['abort']): Uint8Array {
+  return utf8(JSON.stringify(abort ?? null));
 }
 
 function fromHex(text: string, length: number, field: string): Uint8Array {

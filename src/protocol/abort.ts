@@ -4,7 +4,7 @@
  * prove it where proof exists (equivocation, a bad opening, a wrong result).
  */
 import { Reader, Writer } from '../core/bytes.js';
-import { AuctioneerError } from '../core/errors.js';
+import { AuctioneerError, InvalidMessageError } from '../core/errors.js';
 
 /** Why a round ended in ⊥. */
 export const AbortCode = {
@@ -80,12 +80,16 @@ export function decodeAbortPayload(bytes: Uint8Array, m: number): AbortReason {
   const phase = r.u8();
   const nb = r.u16();
   const blamed: number[] = [];
-  for (let i = 0; i < nb; i++) blamed.push(Math.min(r.u16(), m));
+  for (let i = 0; i < nb; i++) {
+    const b = r.u16();
+    if (b >= m) throw new InvalidMessageError(`abort: blamed index ${b} is not a provider`);
+    blamed.push(b);
+  }
   const message = r.string(2048);
   const ne = r.u16();
   const evidence: Uint8Array[] = [];
   for (let i = 0; i < ne; i++) evidence.push(r.bytes());
   r.end();
-  const known = CODE_NAMES.has(code) ? (code as AbortCodeValue) : AbortCode.PEER_ABORT;
-  return { code: known, phase, blamed: blamed.filter((b) => b < m), message, evidence };
+  if (!CODE_NAMES.has(code)) throw new InvalidMessageError(`abort: unknown reason code ${code}`);
+  return { code: code as AbortCodeValue, phase, blamed, message, evidence };
 }

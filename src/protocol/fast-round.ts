@@ -284,6 +284,9 @@ export class FastRound {
   private readonly inbox = new Map<number, (Envelope | undefined)[]>();
   private readonly own = new Map<number, Envelope>();
   private timer: NodeJS.Timeout | undefined;
+  private deadline = 0;
+  /** Peers that left the round with an ABORT we could not verify, and their claims. */
+  private readonly aborted = new Map<number, { claim: AbortReason; env: Envelope }>();
   private t0 = 0;
   private settle!: (r: RoundResult) => void;
   private readonly done: Promise<RoundResult>;
@@ -428,9 +431,13 @@ export class FastRound {
     try {
       claim = decodeAbortPayload(env.payload, this.m);
     } catch (err) {
-      const msg = `${this.name(env.from)} aborted with an undecodable reason: ${errText(err)}`;
-      throw this.abort(AbortCode.PEER_ABORT, [env.from], msg, [env.bytes]);
+      const msg = `${this.name(env.from)} signed an undecodable ABORT: ${errText(err)}`;
+      throw this.abort(AbortCode.BAD_MESSAGE, [env.from], msg, [env.bytes]);
     }
+
+    // The signed envelopes an ABORT carries count as received: we may then see for ourselves
+    // what the aborting peer saw (a split message, a wrong hash) and name the culprit.
+    for (const e of claim.evidence) this.acceptRelayed(e);
 
     // Evidence of equivocation is checked and, when it holds, adopted as our own finding.
     const proven = this.provenEquivocator(claim.evidence);
@@ -445,17 +452,35 @@ export class FastRound {
       const msg = `${this.name(badOpener)} revealed values that do not open its commitment`;
       throw this.abort(AbortCode.BAD_OPENING, [badOpener], msg, claim.evidence.slice(0, 2));
     }
-    const blamed = claim.blamed.map((b) => this.name(b)).join(', ') || 'nobody';
-    throw new RoundAbort({
-      code: AbortCode.PEER_ABORT,
-      blamed: claim.blamed,
-      phase: claim.phase,
-      message:
-        `${this.name(env.from)} aborted (${abortCodeName(claim.code)}: ${claim.message}); ` +
-        `it blames ${blamed}`,
-      evidence: [env.bytes],
-      reportedBy: env.from,
-    });
+    // An unproven claim blames nobody: the peer has simply left the round. We keep waiting for
+    // the others, so that a provider really missing is still named at our own deadline.
+    this.aborted.set(env.from, { claim, env });
+  }
+
+  /** Stores a broadcast envelope relayed inside an ABORT, if it is valid and signed by its sender. */
+  private acceptRelayed(frame: Uint8Array): void {
+    let env: Envelope;
+    try {
+      env = openEnvelope(frame, MAX_PAYLOAD_BYTES);
+    } catch {
+      return;
+    }
+    const usable =
+      equalBytes(env.sid, this.ctx.sid) &&
+      env.from < this.m &&
+      env.from !== this.ctx.self &&
+      env.to === BROADCAST &&
+      env.phase !== Phase.ABORT &&
+      this.phases.has(env.phase);
+    if (!usable || !verifyEnvelope(env, this.ctx.verifiers[env.from]!)) return;
+
+    const slots = this.slots(env.phase);
+    const earlier = slots[env.from];
+    if (!earlier) slots[env.from] = env;
+    else if (!equalBytes(earlier.bytes, env.bytes)) {
+      const msg = `${this.name(env.from)} signed two different ${phaseName(env.phase)} messages`;
+      throw this.abort(AbortCode.EQUIVOCATION, [env.from], msg, [earlier.bytes, env.bytes]);
+    }
   }
 
   /** Returns s when `evidence` holds two different validly signed envelopes of s for one step. */
@@ -500,7 +525,11 @@ export class FastRound {
     for (;;) {
       if (this.stage === 'idle' || this.stage === 'done') return;
       const phase = STAGE_PHASE[this.stage];
-      if (this.missing(phase).length > 0) return;
+      // A phase runs once every provider's message is in; when only peers that left the round
+      // are still missing, the round cannot finish: ⊥ without blaming anyone on their word.
+      const missing = this.missing(phase);
+      if (missing.some((i) => !this.aborted.has(i))) return;
+      if (missing.length > 0) throw new RoundAbort(this.peerAbort(phase));
       this.stats.phaseEndMs[phaseName(phase)] = Math.round(this.now() - this.t0);
 
       if (this.stage === 'start') this.afterStart();
@@ -947,16 +976,28 @@ export class FastRound {
 
   // --- plumbing ---------------------------------------------------------------------------
 
-  private enter(stage: Stage, timeoutMs = this.timeoutMs()): void {
+  /**
+   * Enters a stage. Deadlines are cumulative from the round's start (START's, then one phase
+   * timeout per later phase), so that a provider stuck early because a peer withheld from it
+   * times out, and says so, before a provider further on would blame it for being late.
+   */
+  private enter(stage: Stage, startTimeoutMs?: number): void {
     this.stage = stage;
     clearTimeout(this.timer);
     const phase = STAGE_PHASE[stage as keyof typeof STAGE_PHASE];
-    this.timer = setTimeout(() => this.onDeadline(phase), timeoutMs);
+    this.deadline =
+      startTimeoutMs !== undefined ? this.t0 + startTimeoutMs : this.deadline + this.timeoutMs();
+    const wait = Math.max(0, this.deadline - this.now());
+    this.timer = setTimeout(() => this.onDeadline(phase), wait);
   }
 
   private onDeadline(phase: PhaseCode): void {
     if (this.stage === 'done') return;
-    const missing = this.missing(phase);
+    const missing = this.missing(phase).filter((i) => !this.aborted.has(i));
+    if (missing.length === 0) {
+      this.fail(this.peerAbort(phase));
+      return;
+    }
     const names = missing.map((i) => this.name(i)).join(', ');
     this.fail({
       code: AbortCode.TIMEOUT,
@@ -965,6 +1006,23 @@ export class FastRound {
       message: `deadline of ${phaseName(phase)} passed without a message from ${names}`,
       evidence: [],
     });
+  }
+
+  /** ⊥ because peers left the round; their claims are reported, not adopted as blame. */
+  private peerAbort(phase: number): AbortReason {
+    const [first] = this.aborted.keys();
+    const claims = [...this.aborted].map(([i, { claim }]) => {
+      const accused = claim.blamed.map((b) => this.name(b)).join(', ') || 'nobody';
+      return `${this.name(i)} aborted (${abortCodeName(claim.code)}: ${claim.message}; it accuses ${accused})`;
+    });
+    return {
+      code: AbortCode.PEER_ABORT,
+      blamed: [],
+      phase,
+      message: claims.join('; '),
+      evidence: [...this.aborted.values()].map((a) => a.env.bytes),
+      reportedBy: first!,
+    };
   }
 
   private broadcast(phase: PhaseCode, payload: Uint8Array): void {
@@ -1072,10 +1130,13 @@ export class FastRound {
   private fail(reason: AbortReason): void {
     if (this.stage === 'done') return;
 
-    // Tell every peer, once, so that the whole cluster ends the round with ⊥ promptly.
-    if (this.stage !== 'idle' && reason.code !== AbortCode.PEER_ABORT) {
+    // Tell every peer, once, so that the whole cluster ends the round with ⊥ promptly; with
+    // the evidence and our own message of this phase, so that peers can check for themselves.
+    if (this.stage !== 'idle') {
+      const mine = this.own.get(this.currentPhase() as PhaseCode);
+      const evidence = [...reason.evidence.slice(0, 8), ...(mine ? [mine.bytes] : [])];
       try {
-        this.broadcast(Phase.ABORT, encodeAbortPayload(reason));
+        this.broadcast(Phase.ABORT, encodeAbortPayload({ ...reason, evidence }));
       } catch (err) {
         this.ctx.log?.warn({ err }, 'could not broadcast ABORT');
       }

@@ -52,13 +52,17 @@ export class Engine {
   solve(excluded?: ReadonlySet<number>): { value: bigint; assignment: (number | null)[] } {
     const active = activeUsers(this.c, excluded);
     const inc = greedy(this.c, active);
-    const bounds = this.prepare(active, inc, excluded === undefined || excluded.size === 0);
+    const lag = this.multipliers(active, inc, excluded === undefined || excluded.size === 0);
 
-    // Phase 1: W* and one optimal assignment (the witness for phase 2).
-    const first = new Search(this.c, active, bounds, new Int32Array(this.c.n).fill(UNSET));
+    // Phase 1 (W* and a witness) over the users that may be in a better solution.
+    const a1 = this.fixOut(active, lag, inc.value + 1n);
+    const first = new Search(this.c, a1, this.bounds(lag, a1), this.free());
     const value = first.maxValue(inc.value);
     const witness = first.bestAssign ?? inc.assign;
-    return { value, assignment: this.lexMin(active, bounds, value, witness) };
+
+    // Phase 2 over the users that may be in an optimum.
+    const a2 = this.fixOut(active, lag, value);
+    return { value, assignment: this.lexMin(a2, this.bounds(lag, a2), value, witness) };
   }
 
   /**
@@ -74,9 +78,13 @@ export class Engine {
       const fromHint = repairHint(this.c, active, hint);
       if (fromHint.value > inc.value) inc = fromHint;
     }
-    const bounds = this.prepare(active, inc, false);
-    const search = new Search(this.c, active, bounds, new Int32Array(this.c.n).fill(UNSET));
-    return search.maxValue(inc.value);
+    const lag = this.multipliers(active, inc, false);
+    const a1 = this.fixOut(active, lag, inc.value + 1n);
+    return new Search(this.c, a1, this.bounds(lag, a1), this.free()).maxValue(inc.value);
+  }
+
+  private free(): Int32Array {
+    return new Int32Array(this.c.n).fill(UNSET);
   }
 
   /**
@@ -129,17 +137,15 @@ export class Engine {
     return Array.from(x, (s) => (s === NONE ? null : s));
   }
 
-  private prepare(active: Uint8Array, inc: Incumbent, isRoot: boolean): Bounds {
-    if (!this.useLagrangian(active)) {
-      return { lag: null, tables: null, pos: null, shift: this.shift, dom: this.dom };
-    }
+  /** Optimised multipliers for the active users (null when the LP bound is used). */
+  private multipliers(active: Uint8Array, inc: Incumbent, isRoot: boolean): Lagrangian | null {
+    if (!this.useLagrangian(active)) return null;
 
     // Root multipliers once per engine; re-solves start from them (with excluded users at 0).
     if (this.rootU === null && !isRoot) {
       const all = activeUsers(this.c, undefined);
-      const rootInc = greedy(this.c, all);
       const root = new Lagrangian(this.c, all, this.shift, null);
-      root.optimise(ROOT_ITERATIONS, rootInc, () => 0);
+      root.optimise(ROOT_ITERATIONS, greedy(this.c, all), () => 0);
       this.rootU = root.u;
     }
     const warm = isRoot ? null : this.rootU;
@@ -148,8 +154,57 @@ export class Engine {
     const stop = (): number => Number((inc.value + one) >> this.shift);
     lag.optimise(warm ? WARM_ITERATIONS : ROOT_ITERATIONS, inc, stop);
     if (isRoot) this.rootU = lag.u;
+    return lag;
+  }
 
-    // Tables over the branching order; a search over a subset looks them up by position.
+  /**
+   * Reduced-cost fixing: drops the active users that no solution of value ≥ `threshold` can
+   * serve. User j placed in provider s yields at most L − KP_s(C_s) + (w_j − u_j) +
+   * KP_s(C_s − d_j) (tables over all active users, j included: still an upper bound); when
+   * that is below the threshold for every provider, j is out. Two rounds, the second with
+   * tables over the survivors.
+   */
+  private fixOut(active: Uint8Array, lag: Lagrangian | null, threshold: bigint): Uint8Array {
+    if (!lag) return active;
+    const { n, m } = this.c;
+    const thr = Number((threshold + (1n << this.shift) - 1n) >> this.shift);
+    let current = active;
+
+    for (let round = 0; round < 2; round++) {
+      const F = lag.fullTables(current);
+      let L = 0;
+      for (let i = 0; i < n; i++) if (current[i]) L += lag.u[i]!;
+      for (let s = 0; s < m; s++) L += F[s]![Math.min(this.c.cap[s]!, lag.capEff[s]!)]!;
+
+      const next = current.slice();
+      let changed = false;
+      for (let j = 0; j < n; j++) {
+        if (!current[j]) continue;
+        const gain = lag.ws[j]! - lag.u[j]!;
+        let possible = false;
+        for (const s of this.c.accList[j]!) {
+          const cap = Math.min(this.c.cap[s]!, lag.capEff[s]!);
+          if (this.c.dem[j]! > this.c.cap[s]!) continue;
+          const rest = Math.min(this.c.cap[s]! - this.c.dem[j]!, lag.capEff[s]!);
+          if (L - F[s]![cap]! + gain + F[s]![rest]! >= thr) {
+            possible = true;
+            break;
+          }
+        }
+        if (!possible) {
+          next[j] = 0;
+          changed = true;
+        }
+      }
+      current = next;
+      if (!changed) break;
+    }
+    return current;
+  }
+
+  /** The Lagrangian tables for a search over `active` (nothing for the LP bound). */
+  private bounds(lag: Lagrangian | null, active: Uint8Array): Bounds {
+    if (!lag) return { lag: null, tables: null, pos: null, shift: this.shift, dom: this.dom };
     const order = this.c.branch.filter((i) => active[i]);
     const pos = new Int32Array(this.c.n + 1).fill(order.length);
     order.forEach((i, k) => (pos[i] = k));

@@ -20,7 +20,7 @@ import { NONE, type Compiled } from './wdp.js';
 /** Iterations of the subgradient method from scratch, and from warm multipliers. */
 export const ROOT_ITERATIONS = 120;
 /** Iterations when starting from the root's multipliers (payment re-solves). */
-export const WARM_ITERATIONS = 25;
+export const WARM_ITERATIONS = 10;
 
 /** Entries (8 bytes each) one set of suffix tables may hold before checkpoints thin out. */
 const TABLE_BUDGET = 6_000_000;
@@ -136,6 +136,7 @@ export class Lagrangian {
         sols.push(sol);
       }
       this.repair(sols, inc);
+      if (it === 0 || it === iterations - 1) refillProviders(this.c, this.active, this.ws, inc);
 
       // Keep the best multipliers; shrink the step after five iterations without progress.
       if (L < this.bestL) {
@@ -203,6 +204,27 @@ export class Lagrangian {
       tabs.push(list);
     }
     return { tabs, ck };
+  }
+
+  /** KP_s over every capacity up to capEff_s, using the users marked in `include`. */
+  fullTables(include: Uint8Array): Float64Array[] {
+    const { m } = this.c;
+    const out: Float64Array[] = [];
+    for (let s = 0; s < m; s++) {
+      const ce = this.capEff[s]!;
+      const F = new Float64Array(ce + 1);
+      for (const i of this.items[s]!) {
+        const p = this.ws[i]! - this.u[i]!;
+        const d = this.c.dem[i]!;
+        if (!include[i] || p <= 0) continue;
+        for (let x = ce; x >= d; x--) {
+          const v = F[x - d]! + p;
+          if (v > F[x]!) F[x] = v;
+        }
+      }
+      out.push(F);
+    }
+    return out;
   }
 
   /** Σ u_i over active users. */
@@ -335,4 +357,90 @@ export function bestFitFill(
   let value = 0n;
   for (let i = 0; i < c.n; i++) if (assign[i] !== NONE) value += c.w[i]!;
   return value;
+}
+
+/**
+ * Local search for R = 1 (a primal heuristic, no effect on results): for each provider in
+ * turn, refill it optimally — an exact knapsack over its own users plus the unserved ones,
+ * on the scaled weights — and keep the change when the exact value grows. Rounds repeat
+ * until one brings no gain (at most `rounds`).
+ */
+export function refillProviders(
+  c: Compiled,
+  active: Uint8Array,
+  ws: readonly number[],
+  inc: Incumbent,
+  rounds = 4,
+): void {
+  const { n, m } = c;
+  if (c.R !== 1) return;
+  const assign = inc.assign.slice();
+  let value = inc.value;
+
+  for (let round = 0; round < rounds; round++) {
+    let improved = false;
+    for (let s = 0; s < m; s++) {
+      // Candidates: users in s and unserved active users that accept s and fit C_s.
+      const pool: number[] = [];
+      let before = 0n;
+      for (let i = 0; i < n; i++) {
+        if (assign[i] === s) before += c.w[i]!;
+        const free = assign[i] === s || (assign[i] === NONE && active[i] === 1);
+        if (free && c.acc[i * m + s] && c.dem[i]! <= c.cap[s]!) pool.push(i);
+      }
+      const chosen = knapsackSelect(c.cap[s]!, pool, c.dem, ws);
+      let after = 0n;
+      for (const i of chosen) after += c.w[i]!;
+      if (after <= before) continue;
+
+      // Apply: the old content of s becomes unserved, the chosen users move to s.
+      for (let i = 0; i < n; i++) if (assign[i] === s) assign[i] = NONE;
+      for (const i of chosen) assign[i] = s;
+      value += after - before;
+      improved = true;
+    }
+    if (!improved) break;
+  }
+
+  if (value > inc.value) {
+    inc.value = value;
+    inc.assign = assign;
+  }
+}
+
+/** Exact 0/1 knapsack (max Σ ws, capacity cap) over `pool`; returns the chosen users. */
+function knapsackSelect(
+  cap: number,
+  pool: readonly number[],
+  dem: readonly number[],
+  ws: readonly number[],
+): number[] {
+  let total = 0;
+  for (const i of pool) total += dem[i]!;
+  const ce = Math.min(cap, total);
+  const F = new Float64Array(ce + 1);
+  const take = new Uint8Array((ce + 1) * pool.length);
+  for (let j = 0; j < pool.length; j++) {
+    const i = pool[j]!;
+    const d = dem[i]!;
+    const p = ws[i]!;
+    const base = j * (ce + 1);
+    for (let x = ce; x >= d; x--) {
+      const v = F[x - d]! + p;
+      if (v > F[x]!) {
+        F[x] = v;
+        take[base + x] = 1;
+      }
+    }
+  }
+
+  const out: number[] = [];
+  let x = ce;
+  for (let j = pool.length - 1; j >= 0; j--) {
+    if (take[j * (ce + 1) + x]) {
+      out.push(pool[j]!);
+      x -= dem[pool[j]!]!;
+    }
+  }
+  return out;
 }
