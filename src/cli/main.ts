@@ -46,6 +46,27 @@ program
       .default('safe'),
   )
   .addOption(
+    new Option('--auction <kind>', 'double (STAR-Padding) or standard (PVCG-ε)')
+      .choices(['double', 'standard'])
+      .default('double'),
+  )
+  .option(
+    '--epsilon-ppm <ppm>',
+    'standard: ε in parts per million (default 100000)',
+    intArg('--epsilon-ppm', 0, 999_999),
+  )
+  .addOption(
+    new Option('--mode <mode>', 'standard: midr (lottery, default) or wvcg').choices([
+      'midr',
+      'wvcg',
+    ]),
+  )
+  .option(
+    '--groups <p>',
+    'standard: provider groups for the payment tasks (default ⌊m/(k+1)⌋)',
+    intArg('--groups', 1, 1000),
+  )
+  .addOption(
     new Option('--agreement <mode>', 'bid agreement: bid-level fast, or bit-level faithful (§4)')
       .choices(['fast', 'faithful'])
       .default('fast'),
@@ -80,7 +101,7 @@ program
     if (status !== 0) throw new ExitError(status);
   });
 
-const PROVIDER_FLAGS = ['cluster', 'keys', 'id', 'ask', 'capacity'] as const;
+const PROVIDER_FLAGS = ['cluster', 'keys', 'id', 'capacity'] as const;
 
 program
   .command('provider')
@@ -88,19 +109,20 @@ program
     'Run one provider of a cluster until SIGINT or SIGTERM. With --config: the daemon (a round\n' +
       'clock, signed user bids, a ledger, a status endpoint; see README "Run your own\n' +
       'cluster"). Without: a provider whose rounds a client closes (--cluster, --keys, --id,\n' +
-      '--ask and --capacity; the demo runs these).',
+      '--capacity and, in the double auction, --ask; the demo runs these).',
   )
   .option('--config <file>', 'a provider config file: run the daemon')
   .option('--cluster <file>', 'the cluster file (public: providers, k, auction)')
   .option('--keys <dir>', "this provider's key directory (from keygen)")
   .option('--id <id>', "this provider's id in the cluster file")
-  .option('--ask <micro>', "this provider's ask, micro-units per bandwidth unit")
-  .option('--capacity <units>', "this provider's capacity, bandwidth units")
+  .option('--ask <micro>', "double auction: this provider's ask, micro-units per unit")
+  .option('--capacity <units>', "this provider's capacity in units (a,b,… for several resources)")
   .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
   .option('--log-file <file>', 'write the log there instead of stderr')
   .option('--latency-ms <ms>', 'one-way delay added to every envelope this provider sends')
   .action(async (o, cmd: Command) => {
-    const given = PROVIDER_FLAGS.filter((k) => o[k] !== undefined).map((k) => `--${k}`);
+    const flags = [...PROVIDER_FLAGS, 'ask'] as const;
+    const given = flags.filter((k) => o[k] !== undefined).map((k) => `--${k}`);
     if (o.config !== undefined) {
       if (given.length > 0) {
         throw new ExitError(2, `--config cannot be combined with ${given.join(', ')}`);

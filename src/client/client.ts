@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import { equalBytes } from '../core/bytes.js';
 import { AuctioneerError, InvalidMessageError, TimeoutError } from '../core/errors.js';
 import type { UserBid } from '../mechanisms/double/types.js';
+import type { StandardUser } from '../mechanisms/standard/types.js';
+import { userBidJson } from '../node/reports.js';
 import { Verifier } from '../protocol/identity.js';
 import { sessionId } from '../protocol/session.js';
 import { RpcClient } from '../transport/rpc.js';
@@ -73,12 +75,8 @@ export class AuctionClient {
   }
 
   /** Submits one user's bid to every provider; returns the refusals (empty when all took it). */
-  async submitBid(round: bigint, bid: UserBid): Promise<BidRefusal[]> {
-    const request = {
-      type: 'bid',
-      round: String(round),
-      bid: { id: bid.id, bid: String(bid.bid), demand: String(bid.demand) },
-    };
+  async submitBid(round: bigint, bid: UserBid | StandardUser): Promise<BidRefusal[]> {
+    const request = { type: 'bid', round: String(round), bid: userBidJson(bid) };
     const replies = await Promise.all(
       this.rpcs.map((r, i) => this.ask(r, request).then((rep) => ({ i, rep }))),
     );
@@ -95,7 +93,7 @@ export class AuctionClient {
   /** Submits many bids with bounded concurrency; returns every refusal. */
   async submitBids(
     round: bigint,
-    bids: readonly UserBid[],
+    bids: readonly (UserBid | StandardUser)[],
     concurrency = 64,
   ): Promise<BidRefusal[]> {
     const refusals: BidRefusal[] = [];

@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { AGENT_ID_PATTERN } from '../core/units.js';
 import { doubleAuctionMechanism } from '../mechanisms/double/mechanism.js';
+import { standardAuctionMechanism } from '../mechanisms/standard/mechanism.js';
+import { DEFAULT_EPSILON_PPM, MAX_EPSILON_PPM } from '../mechanisms/standard/types.js';
 import type { AuctionMechanism } from '../mechanisms/mechanism.js';
 import { MAX_REGISTRY, sortedRegistry } from '../protocol/faithful/params.js';
 import { parsePublicKey } from '../protocol/identity.js';
@@ -34,6 +36,17 @@ const DoubleAuction = z.strictObject({
   rule: z.enum(['safe', 'paper']).default('safe'),
 });
 
+const StandardAuction = z.strictObject({
+  kind: z.literal('standard'),
+  /** ε of PVCG-ε in parts per million. */
+  epsilonPpm: z.number().int().min(0).max(MAX_EPSILON_PPM).default(DEFAULT_EPSILON_PPM),
+  mode: z.enum(['midr', 'wvcg']).default('midr'),
+  /** Number of resource types R (1: bandwidth). */
+  resources: z.number().int().min(1).max(64).default(1),
+  /** Groups p running the payment tasks; at most ⌊m/(k+1)⌋ (the default). */
+  groups: z.number().int().min(1).optional(),
+});
+
 const Timing = z.strictObject({
   /** Deadline of each protocol phase. */
   phaseTimeoutMs: z.number().int().min(10).max(3_600_000).default(10_000),
@@ -54,7 +67,7 @@ export const ClusterFileSchema = z
     decisionRule: z.enum(['majority', 'leader']).optional(),
     /** Faithful only: every id that may bid (users and bidding providers), in any order. */
     bidders: z.array(AgentId).max(MAX_REGISTRY).optional(),
-    auction: DoubleAuction,
+    auction: z.discriminatedUnion('kind', [DoubleAuction, StandardAuction]),
     timing: Timing.default({ phaseTimeoutMs: 10_000, startTimeoutMs: 30_000 }),
     providers: z.array(ProviderEntry).min(1),
   })
@@ -71,6 +84,8 @@ export interface Cluster {
   readonly file: ClusterFile;
   readonly params: ClusterParams;
   readonly mechanism: AuctionMechanism;
+  /** Provider groups p for the mechanism's parallel tasks (1 for the double auction). */
+  readonly groups: number;
 }
 
 /** Validates a parsed JSON value as a cluster file and derives the protocol parameters. */
@@ -83,7 +98,16 @@ export function parseCluster(json: unknown, source = 'cluster file'): Cluster {
   }
   const file = parsed.data;
 
-  const mechanism = doubleAuctionMechanism(file.auction.rule);
+  const a = file.auction;
+  const mechanism =
+    a.kind === 'double'
+      ? doubleAuctionMechanism(a.rule)
+      : standardAuctionMechanism({
+          epsilonPpm: a.epsilonPpm,
+          mode: a.mode,
+          resources: a.resources,
+        });
+  const groups = wrap(() => groupCount(file), source);
   const providers = file.providers.map((p, i) => ({
     id: p.id,
     signingKey: wrap(() => parsePublicKey(`providers.${i}.signingKey`, p.signingKey), source),
@@ -103,7 +127,26 @@ export function parseCluster(json: unknown, source = 'cluster file'): Cluster {
     }),
   };
   wrap(() => checkClusterParams(params), source);
-  return { file, params, mechanism };
+  if (a.kind === 'standard' && file.agreement === 'faithful') {
+    throw new ConfigError(
+      `${source}: agreement: the faithful agreement encodes double-auction bids only`,
+    );
+  }
+  return { file, params, mechanism, groups };
+}
+
+/** p: the standard auction's groups (default and maximum ⌊m/(k+1)⌋), else 1. */
+function groupCount(file: ClusterFile): number {
+  if (file.auction.kind !== 'standard') return 1;
+  const most = Math.max(1, Math.floor(file.providers.length / (file.k + 1)));
+  const p = file.auction.groups ?? most;
+  if (p > most) {
+    throw new ConfigError(
+      `auction.groups: ${p} groups of at least k+1 = ${file.k + 1} need ${p * (file.k + 1)} ` +
+        `providers; with ${file.providers.length}, at most ${most}`,
+    );
+  }
+  return p;
 }
 
 /** Reads and validates a cluster file. */

@@ -45,6 +45,8 @@ export interface ProviderCoreOptions {
   readonly mechanism: AuctionMechanism;
   /** This provider's own bid for a round (its ask), canonical bytes, or null. */
   readonly ownBid: (round: bigint) => Uint8Array | null;
+  /** Provider groups p for a mechanism's parallel tasks (see RoundContext.groups). */
+  readonly groups?: number;
   readonly phaseTimeoutMs?: number;
   readonly startTimeoutMs?: number;
   readonly log?: Logger;
@@ -154,6 +156,7 @@ export class ProviderCore {
         ...(this.opts.log && { log: this.opts.log.child({ round: String(round) }) }),
         ...(this.opts.outgoing && { outgoing: this.opts.outgoing }),
         ...(this.opts.screenBids && { screenBids: this.opts.screenBids }),
+        ...(this.opts.groups !== undefined && { groups: this.opts.groups }),
         ...(this.opts.random && { random: this.opts.random }),
       };
       const engine = new FastRound(ctx);

@@ -13,15 +13,13 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AuctioneerError, InvalidInputError } from '../core/errors.js';
 import { toBoundedInteger } from '../core/units.js';
-import { encodeDoubleBid } from '../mechanisms/double/codec.js';
-import { parseProviderAsk, parseUserBid } from '../mechanisms/double/star.js';
-import type { ProviderAsk } from '../mechanisms/double/types.js';
 import type { RoundResult } from '../protocol/fast-round.js';
 import { RpcServer } from '../transport/rpc.js';
 import { ZmqTransport } from '../transport/zmq.js';
 import type { Cluster } from './cluster.js';
 import type { ProviderKeys } from './keys.js';
 import { ProviderCore } from './provider-core.js';
+import { ownReportBytes, userBidBytes, type ProviderReport } from './reports.js';
 import { signResult, type SignedResultJson } from './signed-result.js';
 
 /** Longest a client may wait for a result in one request. */
@@ -47,8 +45,8 @@ export interface ProviderServerOptions {
   readonly cluster: Cluster;
   readonly self: number;
   readonly keys: ProviderKeys;
-  /** This provider's ask and capacity in the double auction. */
-  readonly ask: { ask: bigint; capacity: bigint };
+  /** This provider's own report: its ask (double auction) and capacities. */
+  readonly report: ProviderReport;
   readonly log: Logger;
   /** One-way delay added to every envelope (benchmarks). */
   readonly latencyMs?: number;
@@ -70,10 +68,7 @@ export class ProviderServer {
   static async start(opts: ProviderServerOptions): Promise<ProviderServer> {
     const { cluster, self, keys, log } = opts;
     const me = cluster.file.providers[self]!;
-    const ownAsk: ProviderAsk = parseProviderAsk(
-      { id: me.id, ask: opts.ask.ask, capacity: opts.ask.capacity },
-      'ask',
-    );
+    const ownReport = ownReportBytes(cluster, me.id, opts.report);
 
     const transport = await ZmqTransport.create({
       self,
@@ -92,7 +87,8 @@ export class ProviderServer {
       identity: keys.signing,
       transport,
       mechanism: cluster.mechanism,
-      ownBid: () => encodeDoubleBid(ownAsk),
+      ownBid: () => ownReport,
+      groups: cluster.groups,
       phaseTimeoutMs: cluster.file.timing.phaseTimeoutMs,
       startTimeoutMs: cluster.file.timing.startTimeoutMs,
       log: log.child({ component: 'round' }),
@@ -142,8 +138,8 @@ export class ProviderServer {
     switch (req.type) {
       case 'bid': {
         const round = parseRound(req.round);
-        const bid = parseUserBid(req.bid, 'bid');
-        this.core.submitBid(round, bid.id, encodeDoubleBid(bid));
+        const bid = userBidBytes(this.opts.cluster, req.bid, 'bid');
+        this.core.submitBid(round, bid.id, bid.bytes);
         return { ok: true, accepted: true };
       }
       case 'close': {

@@ -34,6 +34,8 @@ export interface SignedResultJson {
   invalidBids?: { bidder: string; reason: string }[];
   noMajority?: string[];
   summary?: Record<string, unknown>;
+  /** Tasks of the mechanism's graph this provider ran, e.g. ["1", "2.0", "3"]. */
+  tasks?: string[];
   abort?: {
     code: string;
     blamed: number[];
@@ -80,6 +82,7 @@ export function signResult(
       invalidBids: [...r.invalidBids],
       noMajority: [...r.noMajority],
       summary: r.summary,
+      tasks: [...r.tasks],
       signature: toHex(sig),
     };
   }

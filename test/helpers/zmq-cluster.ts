@@ -52,7 +52,7 @@ export async function startZmqCluster(
         cluster,
         self: i,
         keys: keys[i]!,
-        ask: { ask: p.ask, capacity: p.capacity },
+        report: { ask: p.ask, capacity: [p.capacity] },
         log,
       }),
     ),

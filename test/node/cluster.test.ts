@@ -34,7 +34,7 @@ describe('cluster file', () => {
   test('a valid file gets defaults (fast agreement, safe rule, deadlines)', () => {
     const c = parseCluster(file(3, 1));
     assert.equal(c.file.agreement, 'fast');
-    assert.equal(c.file.auction.rule, 'safe');
+    assert.deepEqual(c.file.auction, { kind: 'double', rule: 'safe' });
     assert.equal(c.file.timing.phaseTimeoutMs, 10_000);
     assert.equal(c.params.providers.length, 3);
   });

@@ -7,9 +7,23 @@
 import type { RoundReport } from '../../client/client.js';
 import { equalBytes } from '../../core/bytes.js';
 import { ConfigError } from '../../core/errors.js';
-import { encodeDoubleOutcome } from '../../mechanisms/double/codec.js';
-import { runStarPadding } from '../../mechanisms/double/star.js';
-import type { WinnerRule } from '../../mechanisms/double/types.js';
+import { decodeDoubleOutcome } from '../../mechanisms/double/codec.js';
+import type { DoubleAuctionOutcome, WinnerRule } from '../../mechanisms/double/types.js';
+import type { BidReport } from '../../mechanisms/mechanism.js';
+import { decodeStandardOutcome } from '../../mechanisms/standard/codec.js';
+import {
+  DEFAULT_EPSILON_PPM,
+  type StandardAuctionOutcome,
+  type StandardMode,
+} from '../../mechanisms/standard/types.js';
+import type { Cluster } from '../../node/cluster.js';
+import { ownReportBytes, userBidBytes, userBidJson } from '../../node/reports.js';
+import type { VerifiedResult } from '../../node/signed-result.js';
+import { paperStandardWorkload, type StandardScenario } from '../../scenarios/standard.js';
+import { standardFromDouble } from '../../scenarios/standard-map.js';
+import { sha256 } from '../../core/hash.js';
+import { utf8 } from '../../core/bytes.js';
+import { compareIds } from '../../core/units.js';
 import { startLocalCluster } from '../../node/local-cluster.js';
 import type { DecisionRule, KsFlavour } from '../../protocol/faithful/params.js';
 import {
@@ -21,6 +35,9 @@ import {
 } from '../../scenarios/index.js';
 import { createLogger } from '../logger.js';
 
+/** A scenario of either auction. */
+type AnyScenario = DoubleScenario | StandardScenario;
+
 /** Options of the demo, as the CLI parsed them. */
 export interface DemoOptions {
   scenario?: string;
@@ -28,7 +45,13 @@ export interface DemoOptions {
   users?: number;
   k?: number;
   seed: string;
+  /** Which auction. @default 'double' */
+  auction?: 'double' | 'standard';
   rule: WinnerRule;
+  /** Standard auction: ε in ppm, mode, groups p. */
+  epsilonPpm?: number;
+  mode?: StandardMode;
+  groups?: number;
   /** Bid agreement. @default 'fast' */
   agreement?: 'fast' | 'faithful';
   /** Faithful mode's knowledge sharing. @default 'it' */
@@ -49,7 +72,16 @@ export interface DemoSummary {
   providers: number;
   users: number;
   k: number;
+  auction: 'double' | 'standard';
   rule: WinnerRule;
+  /** Standard auction: the provider groups p and which tasks each provider ran. */
+  groups?: number;
+  perProviderTasks?: string[][];
+  /** Standard auction: winners before the lottery, users served, revenue. */
+  winners?: number;
+  served?: number;
+  revenue?: string;
+  solver?: string;
   agreement: 'fast' | 'faithful';
   /** Faithful mode only. */
   ks?: KsFlavour;
@@ -71,12 +103,12 @@ export interface DemoSummary {
   /** Bytes of the envelopes sent by all providers, by phase. */
   phaseBytes: Record<string, number>;
   bidsRefused: number;
-  winningProviders: number;
-  winningUsers: number;
-  clearingAsk: string | null;
-  clearingBid: string | null;
-  surplus: string | null;
-  welfare: string | null;
+  winningProviders?: number;
+  winningUsers?: number;
+  clearingAsk?: string | null;
+  clearingBid?: string | null;
+  surplus?: string | null;
+  welfare?: string | null;
   notes: string[];
   problems: string[];
   workDir?: string;
@@ -87,7 +119,7 @@ const ROUND = 1n;
 /** Runs the demo and returns its exit status. */
 export async function demoCommand(o: DemoOptions): Promise<number> {
   const log = createLogger(o.json ? 'warn' : o.logLevel);
-  const scenario = chooseScenario(o);
+  const scenario = o.auction === 'standard' ? chooseStandardScenario(o) : chooseScenario(o);
   const m = scenario.providers.length;
   const k = o.k ?? Math.floor((m - 1) / 2);
   const say = (line: string): void => {
@@ -105,14 +137,26 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
     name: 'demo',
     providers: scenario.providers.map((p) => ({
       id: p.id,
-      reportArgs: ['--ask', String(p.ask), '--capacity', String(p.capacity)],
+      reportArgs:
+        'ask' in p
+          ? ['--ask', String(p.ask), '--capacity', String(p.capacity)]
+          : ['--capacity', p.capacity.join(',')],
     })),
     file: {
       clusterId: `demo-${scenario.name}-${o.seed}`,
       k,
       agreement: o.agreement ?? 'fast',
       ...faithful,
-      auction: { kind: 'double', rule: o.rule },
+      auction:
+        o.auction === 'standard'
+          ? {
+              kind: 'standard',
+              epsilonPpm: o.epsilonPpm ?? DEFAULT_EPSILON_PPM,
+              mode: o.mode ?? 'midr',
+              resources: 1,
+              ...(o.groups !== undefined && { groups: o.groups }),
+            }
+          : { kind: 'double', rule: o.rule },
       timing: { phaseTimeoutMs: 15_000, startTimeoutMs: 30_000 },
     },
     logLevel: o.logLevel,
@@ -133,7 +177,15 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
     const report = await client.collect(ROUND, o.timeoutMs);
     const roundMs = performance.now() - t1;
 
-    const summary = summarise(scenario, k, o, report, submitMs, roundMs, refusals.length);
+    const summary = summarise(
+      local.cluster,
+      scenario,
+      k,
+      o,
+      report,
+      { submitMs, roundMs },
+      refusals.length,
+    );
     if (o.keep) summary.workDir = local.dir;
     if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else printSummary(summary);
@@ -175,22 +227,47 @@ function chooseScenario(o: DemoOptions): DoubleScenario {
   return s;
 }
 
+function chooseStandardScenario(o: DemoOptions): StandardScenario {
+  const name =
+    o.scenario ?? (o.providers !== undefined || o.users !== undefined ? 'paper' : 'bremen');
+  if (name !== 'paper') return standardFromDouble(chooseScenario(o), o.seed);
+  const seed = /^[0-9]{1,19}$/.test(o.seed) ? BigInt(o.seed) : sha256(utf8(o.seed));
+  return paperStandardWorkload({ users: o.users ?? 50, providers: o.providers ?? 8, seed });
+}
+
+/** Every report of the scenario as the providers hold them, in bidder-id order. */
+function scenarioReports(cluster: Cluster, scenario: AnyScenario): BidReport[] {
+  const providers = scenario.providers.map((p) => ({
+    bidder: p.id,
+    bytes: ownReportBytes(
+      cluster,
+      p.id,
+      'ask' in p ? { ask: p.ask, capacity: [p.capacity] } : { capacity: p.capacity },
+    ),
+  }));
+  const users = scenario.users.map((u) => {
+    const b = userBidBytes(cluster, userBidJson(u), 'bid');
+    return { bidder: b.id, bytes: b.bytes };
+  });
+  return [...providers, ...users].sort((a, b) => compareIds(a.bidder, b.bidder));
+}
+
 function summarise(
-  scenario: DoubleScenario,
+  cluster: Cluster,
+  scenario: AnyScenario,
   k: number,
   o: DemoOptions,
   report: RoundReport,
-  submitMs: number,
-  roundMs: number,
+  times: { submitMs: number; roundMs: number },
   bidsRefused: number,
 ): DemoSummary {
-  const central = runStarPadding({
-    providers: scenario.providers,
-    users: scenario.users,
-    rule: o.rule,
-  });
-  const centralBytes = encodeDoubleOutcome(central);
+  // The centralised run: the mechanism on every submitted report, with the round's coin.
+  const first = report.results.find((r): r is VerifiedResult => !('error' in r) && !!r.seed);
+  const seed = first?.seed ?? new Uint8Array(32);
+  const centralBytes = cluster.mechanism.run(scenarioReports(cluster, scenario), seed).outcomeBytes;
   const matches = report.outcomeBytes !== null && equalBytes(report.outcomeBytes, centralBytes);
+  const { submitMs, roundMs } = times;
+  const perProviderTasks: string[][] = [];
 
   // Per-phase times (slowest provider) and the protocol's envelopes and bytes, all providers.
   const phaseMs: Record<string, number> = {};
@@ -202,6 +279,7 @@ function summarise(
   for (const r of report.results) {
     if ('error' in r) continue;
     perProviderCpuMs.push(r.json.cpuMs ?? 0);
+    perProviderTasks.push(r.json.tasks ?? []);
     envelopes += r.json.stats.envelopesSent;
     bytes += r.json.stats.bytesSent;
     for (const [p, ms] of Object.entries(r.json.stats.phaseEndMs)) {
@@ -217,12 +295,17 @@ function summarise(
   const agreement = o.agreement ?? 'fast';
 
   const ok = report.status === 'outcome';
+  const kindFields =
+    cluster.file.auction.kind === 'standard'
+      ? standardFields(decodeStandardOutcome(centralBytes), cluster, perProviderTasks)
+      : doubleFields(decodeDoubleOutcome(centralBytes), ok);
   return {
     scenario: scenario.name,
     source: scenario.source,
     providers: scenario.providers.length,
     users: scenario.users.length,
     k,
+    auction: cluster.file.auction.kind,
     rule: o.rule,
     agreement,
     ...(agreement === 'faithful' && {
@@ -242,14 +325,36 @@ function summarise(
     phaseEnvelopes,
     phaseBytes,
     bidsRefused,
-    winningProviders: ok ? central.winningProviders.length : 0,
-    winningUsers: ok ? central.winningUsers.length : 0,
-    clearingAsk: ok && central.clearingAsk !== null ? String(central.clearingAsk) : null,
-    clearingBid: ok && central.clearingBid !== null ? String(central.clearingBid) : null,
-    surplus: ok ? String(central.surplus) : null,
-    welfare: ok ? String(central.welfare) : null,
+    ...kindFields,
     notes: [...scenario.notes],
     problems: [...report.problems],
+  };
+}
+
+function doubleFields(o: DoubleAuctionOutcome, ok: boolean): Partial<DemoSummary> {
+  return {
+    winningProviders: ok ? o.winningProviders.length : 0,
+    winningUsers: ok ? o.winningUsers.length : 0,
+    clearingAsk: ok && o.clearingAsk !== null ? String(o.clearingAsk) : null,
+    clearingBid: ok && o.clearingBid !== null ? String(o.clearingBid) : null,
+    surplus: ok ? String(o.surplus) : null,
+    welfare: ok ? String(o.welfare) : null,
+  };
+}
+
+function standardFields(
+  o: StandardAuctionOutcome,
+  cluster: Cluster,
+  perProviderTasks: string[][],
+): Partial<DemoSummary> {
+  return {
+    groups: cluster.groups,
+    perProviderTasks,
+    winners: o.winners.length,
+    served: o.placements.length,
+    revenue: String(o.revenue),
+    welfare: String(o.servedBid),
+    solver: o.solver,
   };
 }
 
@@ -257,19 +362,31 @@ function printSummary(s: DemoSummary): void {
   const lines = [
     '',
     `Round 1 of ${s.scenario} (${s.source})`,
-    `  providers ${s.providers}, users ${s.users}, k = ${s.k}, rule ${s.rule}`,
+    s.auction === 'standard'
+      ? `  providers ${s.providers}, users ${s.users}, k = ${s.k}, standard auction (PVCG-ε)`
+      : `  providers ${s.providers}, users ${s.users}, k = ${s.k}, rule ${s.rule}`,
   ];
   if (s.agreement === 'faithful') {
     lines.push(`  agreement faithful: ks ${s.ks}, decision rule ${s.decisionRule}`);
   }
   for (const n of s.notes) lines.push(`  note: ${n}`);
   if (s.status === 'outcome') {
-    lines.push(
-      `  outcome agreed by all ${s.providers} providers: ${s.outcomeHash!.slice(0, 16)}…`,
-      `  winners: ${s.winningProviders} providers, ${s.winningUsers} of ${s.users} users`,
-      `  clearing ask ${micro(s.clearingAsk)} and bid ${micro(s.clearingBid)} per unit`,
-      `  auctioneer surplus Φ ${micro(s.surplus)}, welfare ${micro(s.welfare)}`,
-    );
+    lines.push(`  outcome agreed by all ${s.providers} providers: ${s.outcomeHash!.slice(0, 16)}…`);
+    if (s.auction === 'standard') {
+      lines.push(
+        `  winners ${s.winners}, served after the lottery ${s.served} of ${s.users} users`,
+        `  revenue ${micro(s.revenue ?? null)}, welfare served ${micro(s.welfare ?? null)}`,
+        `  solver ${s.solver}; ${s.groups} groups; tasks per provider: ` +
+          (s.perProviderTasks ?? []).map((t, i) => `${i}:[${t.join(' ')}]`).join(' '),
+        `  CPU ms per provider: ${s.perProviderCpuMs.join(', ')}`,
+      );
+    } else {
+      lines.push(
+        `  winners: ${s.winningProviders} providers, ${s.winningUsers} of ${s.users} users`,
+        `  clearing ask ${micro(s.clearingAsk)} and bid ${micro(s.clearingBid)} per unit`,
+        `  auctioneer surplus Φ ${micro(s.surplus)}, welfare ${micro(s.welfare)}`,
+      );
+    }
   } else {
     lines.push('  outcome: ⊥ (aborted)');
     for (const p of s.problems) lines.push(`    ${p}`);
@@ -291,8 +408,8 @@ function printSummary(s: DemoSummary): void {
   process.stdout.write(lines.join('\n'));
 }
 
-function micro(v: string | null): string {
-  if (v === null) return '–';
+function micro(v: string | null | undefined): string {
+  if (v === null || v === undefined) return '–';
   const n = BigInt(v);
   const sign = n < 0n ? '-' : '';
   const a = n < 0n ? -n : n;

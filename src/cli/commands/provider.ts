@@ -3,6 +3,7 @@ import { toBoundedInteger, MAX_PRICE, MAX_QUANTITY } from '../../core/units.js';
 import { loadCluster, providerIndex } from '../../node/cluster.js';
 import { loadKeys } from '../../node/keys.js';
 import { ProviderServer } from '../../node/provider-server.js';
+import type { ProviderReport } from '../../node/reports.js';
 import { createLogger } from '../logger.js';
 
 /** Options of the provider command. */
@@ -10,7 +11,7 @@ export interface ProviderCommandOptions {
   cluster: string;
   keys: string;
   id: string;
-  ask: string;
+  ask?: string;
   capacity: string;
   logLevel: string;
   logFile?: string;
@@ -22,8 +23,12 @@ export async function providerCommand(o: ProviderCommandOptions): Promise<void> 
   const cluster = loadCluster(o.cluster);
   const self = providerIndex(cluster, o.id);
   const keys = loadKeys(o.keys);
-  const ask = toBoundedInteger('--ask', o.ask, 0n, MAX_PRICE);
-  const capacity = toBoundedInteger('--capacity', o.capacity, 1n, MAX_QUANTITY);
+  const report: ProviderReport = {
+    ...(o.ask !== undefined && { ask: toBoundedInteger('--ask', o.ask, 0n, MAX_PRICE) }),
+    capacity: o.capacity
+      .split(',')
+      .map((c, i) => toBoundedInteger(`--capacity[${i}]`, c, 0n, MAX_QUANTITY)),
+  };
   const latencyMs =
     o.latencyMs === undefined
       ? undefined
@@ -34,7 +39,7 @@ export async function providerCommand(o: ProviderCommandOptions): Promise<void> 
     cluster,
     self,
     keys,
-    ask: { ask, capacity },
+    report,
     log,
     ...(latencyMs !== undefined && { latencyMs }),
   });
