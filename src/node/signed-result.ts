@@ -153,6 +153,11 @@ export function verifyResult(
     bytes: fromHex(b.bytes, -1, `${who}.agreedBids[${i}]`),
   }));
   const outcomeBytes = fromHex(json.outcome ?? '', -1, `${who}.outcome`);
+  const seen = new Set<string>();
+  for (const { bidder } of agreedBids) {
+    if (seen.has(bidder)) throw new InvalidMessageError(`${who}: bidder ${bidder} listed twice`);
+    seen.add(bidder);
+  }
   if (toHex(bidVectorHash(agreedBids)) !== json.bidsHash) {
     throw new InvalidMessageError(`${who}: agreed bids do not hash to the signed H_b`);
   }

@@ -1,9 +1,12 @@
 /**
  * Virtual time for the simulator. While installed, the global setTimeout and clearTimeout are
- * replaced by a queue that only advances when the simulator says so: a deadline of 10 s costs
- * nothing, and which timer fires first is decided by (virtual due time, creation order), never
- * by the machine's load. setImmediate stays real, so the in-memory network's zero-delay
- * deliveries and every synchronous reaction still run on the event loop as they do in tests.
+ * replaced by a queue that only advances when the simulator says so, and performance.now()
+ * reads the virtual time: a deadline of 10 s costs nothing, and which timer fires first is
+ * decided by (virtual due time, creation order), never by the machine's load. (FastRound
+ * computes its cumulative deadlines from performance.now(); ProviderCore does not pass a
+ * clock through to it, so the global is the only way in.) setImmediate stays real, so the
+ * in-memory network's zero-delay deliveries and every synchronous reaction still run on the
+ * event loop as they do in tests.
  *
  * The protocol engine (FastRound deadlines) and the memory network (delays) call the global
  * setTimeout at call time, so they run on virtual time without a change to their code.
@@ -44,11 +47,14 @@ export class VirtualClock {
   private queue: Entry[] = [];
   private readonly realSetTimeout = globalThis.setTimeout;
   private readonly realClearTimeout = globalThis.clearTimeout;
+  private readonly hadOwnNow = Object.prototype.hasOwnProperty.call(performance, 'now');
+  private readonly realNow = performance.now;
 
   private constructor() {}
 
   /**
-   * Replaces the global setTimeout and clearTimeout with this virtual clock, starting at 0.
+   * Replaces the global setTimeout, clearTimeout and performance.now with this virtual clock,
+   * starting at 0.
    *
    * @throws ConfigError when a virtual clock is already installed in this thread.
    */
@@ -60,6 +66,11 @@ export class VirtualClock {
     const fakeClear = (h: unknown) => clock.clear(h);
     globalThis.setTimeout = fakeSet as unknown as typeof globalThis.setTimeout;
     globalThis.clearTimeout = fakeClear as unknown as typeof globalThis.clearTimeout;
+    Object.defineProperty(performance, 'now', {
+      value: () => clock.nowMs,
+      configurable: true,
+      writable: true,
+    });
     active = clock;
     return clock;
   }
@@ -99,13 +110,15 @@ export class VirtualClock {
     this.queue = [];
   }
 
-  /** Drops every waiting timer and gives the real setTimeout and clearTimeout back. */
+  /** Drops every waiting timer and gives the real timers and performance.now back. */
   uninstall(): void {
     if (active !== this) return;
     for (const e of this.queue) e.handle._destroyed = true;
     this.queue = [];
     globalThis.setTimeout = this.realSetTimeout;
     globalThis.clearTimeout = this.realClearTimeout;
+    if (this.hadOwnNow) performance.now = this.realNow;
+    else delete (performance as { now?: unknown }).now;
     active = null;
   }
 

@@ -22,6 +22,15 @@ import {
   encodeDoubleOutcome,
 } from '../mechanisms/double/codec.js';
 import { doubleAuctionMechanism } from '../mechanisms/double/mechanism.js';
+import {
+  decodePayments,
+  decodeStandardBid,
+  decodeStandardOutcome,
+  encodePayments,
+  encodeStandardBid,
+  encodeStandardOutcome,
+  encodeStandardProvider,
+} from '../mechanisms/standard/codec.js';
 import { runStarPadding } from '../mechanisms/double/star.js';
 import { parseCluster } from '../node/cluster.js';
 import { signResult, verifyResult, type SignedResultJson } from '../node/signed-result.js';
@@ -39,6 +48,7 @@ import { Verifier, formatPublicKey, type SigningIdentity } from '../protocol/ide
 import { Phase } from '../protocol/phases.js';
 import { sessionId } from '../protocol/session.js';
 import { paperDoubleWorkload } from '../scenarios/paper.js';
+import { simMechanism, simScenario } from './auctions.js';
 import { identityFromSeed } from './keys.js';
 import { malleate } from './wire.js';
 
@@ -277,6 +287,9 @@ function getPath(v: unknown, path: readonly string[]): unknown {
 
 const FUZZ_KEY = identityFromSeed(new Uint8Array(32).fill(7));
 const FUZZ_VERIFIER = new Verifier(FUZZ_KEY.publicKey);
+
+/** The public key that signs the fuzzer's sample envelopes and results (provider 0's). */
+export const FUZZ_PUBLIC_KEY: Uint8Array = FUZZ_KEY.publicKey;
 const SID = new Uint8Array(32).fill(0x5a);
 
 /** openEnvelope: re-encodes to itself; a mutated signed frame verifies only if unchanged. */
@@ -405,6 +418,68 @@ export const doubleOutcomeTarget: FuzzTarget<Uint8Array> = {
     ),
 };
 
+/** decodeStandardBid: accepted reports (capacities, bids) re-encode to themselves. */
+export const standardBidTarget: FuzzTarget<Uint8Array> = {
+  name: 'standard-bid',
+  seeds: () => {
+    const s = simScenario('standard', 4, 3, 'fuzz');
+    const accepting = encodeStandardBid({
+      id: 'u-acc',
+      demand: [5n, 0n, 7n],
+      accepts: ['p0', 'p2'],
+      bid: 123_456n,
+    });
+    return [...s.providerBids, ...s.users.map((u) => u.bytes), accepting];
+  },
+  generate: mutateBytes,
+  check: (bytes) =>
+    refuses(InvalidMessageError, () => {
+      const r = decodeStandardBid(bytes);
+      const again =
+        r.kind === 'provider' ? encodeStandardProvider(r.provider) : encodeStandardBid(r.user);
+      return equalBytes(again, bytes) ? null : 'an accepted report is not canonical';
+    }),
+};
+
+/** decodePayments (a payment task's result in DT): accepted results re-encode to themselves. */
+export const standardPaymentsTarget: FuzzTarget<Uint8Array> = {
+  name: 'standard-payments',
+  seeds: () => [
+    encodePayments(new Map()),
+    encodePayments(new Map([['u0001', 5n]])),
+    encodePayments(
+      new Map([
+        ['u0002', 10n ** 12n],
+        ['u0003', 999n],
+        ['u0007', 0n],
+      ]),
+    ),
+  ],
+  generate: mutateBytes,
+  check: (bytes) =>
+    refuses(InvalidMessageError, () =>
+      equalBytes(encodePayments(decodePayments(bytes)), bytes) ? null : 'not canonical',
+    ),
+};
+
+/** decodeStandardOutcome: accepted outcomes re-encode to themselves. */
+export const standardOutcomeTarget: FuzzTarget<Uint8Array> = {
+  name: 'standard-outcome',
+  seeds: () =>
+    [6, 12].map((users) => {
+      const s = simScenario('standard', users, 3, `fuzz${users}`);
+      return simMechanism('standard').run(s.trueBids(), new Uint8Array(32).fill(users))
+        .outcomeBytes;
+    }),
+  generate: mutateBytes,
+  check: (bytes) =>
+    refuses(InvalidMessageError, () =>
+      equalBytes(encodeStandardOutcome(decodeStandardOutcome(bytes)), bytes)
+        ? null
+        : 'not canonical',
+    ),
+};
+
 /** A valid cluster file, to mutate. */
 export function sampleClusterFile(): Record<string, unknown> {
   const keys = [1, 2, 3].map((i) => identityFromSeed(new Uint8Array(32).fill(i)));
@@ -528,8 +603,8 @@ export function sampleSignedResults(): { sid: Uint8Array; results: SignedResultJ
 
 /**
  * verifyResult: only InvalidMessageError; a result that verifies after a mutation must carry
- * the same signed statement and the same bids and outcome bytes (else a violation); a change
- * to a field the signature does not cover is a finding.
+ * the same signed statement, seed, abort reason, bids and outcome bytes (else a forgery). The
+ * informational fields (summary, stats, timings, invalidBids, noMajority) are not signed.
  */
 export const signedResultTarget: FuzzTarget<unknown> = {
   name: 'signed-result',
@@ -537,32 +612,33 @@ export const signedResultTarget: FuzzTarget<unknown> = {
   generate: mutateJson,
   check(json, seeds) {
     const { sid } = signedSamples();
-    let finding: string | null = null;
-    const verdict = refuses(InvalidMessageError, () => {
+    return refuses(InvalidMessageError, () => {
       const v = verifyResult(json as SignedResultJson, 0, sid, FUZZ_VERIFIER);
-      const same = seeds.find(
-        (s) => (s as SignedResultJson).status === v.json.status,
-      ) as SignedResultJson;
-      const bound = (r: SignedResultJson) =>
-        [r.provider, r.sid, r.status, r.bidsHash, r.outcomeHash, r.signature].join('|');
-      if (bound(v.json) !== bound(same)) return 'a result with a changed signed statement verifies';
-      if (v.outcomeBytes && toHex(v.outcomeBytes) !== same.outcome)
-        return 'changed outcome bytes verify';
-      if (JSON.stringify(json) !== JSON.stringify(same)) {
-        const changed = Object.keys({ ...same, ...(json as object) }).filter(
-          (k) =>
-            JSON.stringify((json as Record<string, unknown>)[k]) !==
-            JSON.stringify((same as unknown as Record<string, unknown>)[k]),
-        );
-        finding = `verifies with unsigned fields changed: ${changed.join(', ')}`;
-      }
-      return null;
+      const same = seeds.find((x) => (x as SignedResultJson).status === v.json.status);
+      const a = boundView(v.json);
+      const b = boundView(same as SignedResultJson);
+      const changed = Object.keys(a).filter((k) => a[k] !== b[k]);
+      return changed.length === 0 ? null : `forged: verifies with ${changed.join(', ')} changed`;
     });
-    return verdict.kind === 'accepted' && finding !== null
-      ? { kind: 'finding', message: finding }
-      : verdict;
   },
 };
+
+/** What a client takes from a result: everything the signature must pin down. */
+function boundView(r: SignedResultJson): Record<string, string> {
+  const bids = (r.agreedBids ?? []).map((b) => `${b.bidder}=${b.bytes}`).sort();
+  return {
+    provider: String(r.provider),
+    sid: r.sid,
+    status: r.status,
+    bidsHash: r.bidsHash,
+    outcomeHash: r.outcomeHash,
+    seed: r.seed ?? '',
+    outcome: r.outcome ?? '',
+    agreedBids: bids.join(','),
+    abort: JSON.stringify(r.abort ?? null),
+  };
+}
+
 let samples: { sid: Uint8Array; results: SignedResultJson[] } | undefined;
 
 function signedSamples(): { sid: Uint8Array; results: SignedResultJson[] } {
@@ -577,6 +653,9 @@ export const DECODER_TARGETS: readonly FuzzTarget<never>[] = [
   abortPayloadTarget,
   doubleBidTarget,
   doubleOutcomeTarget,
+  standardBidTarget,
+  standardPaymentsTarget,
+  standardOutcomeTarget,
   clusterTarget,
   signedResultTarget,
 ] as unknown as FuzzTarget<never>[];

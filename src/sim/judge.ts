@@ -11,7 +11,7 @@
  * on that input with the output's seed and must give the output's bytes.
  */
 import { compareIds } from '../core/units.js';
-import { equalBytes } from '../core/bytes.js';
+import { equalBytes, toHex } from '../core/bytes.js';
 import type { AuctionMechanism, BidReport } from '../mechanisms/mechanism.js';
 import { AbortCode, abortCodeName } from '../protocol/abort.js';
 import type { RoundOutcome, RoundResult } from '../protocol/fast-round.js';
@@ -19,13 +19,13 @@ import type { Expectation } from './strategies.js';
 
 /** How the ⊥s of a run named providers. */
 export type BlameClass =
-  /** Every honest ⊥ named at least one deviator and no honest provider. */
+  /** Some honest ⊥ named a deviator, and none named an honest provider. */
   | 'correct'
   /** An honest provider's own finding named an honest provider. */
   | 'wrong-own'
-  /** An honest provider relayed (PEER_ABORT) a claim naming an honest provider. */
+  /** Only relayed claims (PEER_ABORT) named an honest provider. */
   | 'wrong-relayed'
-  /** No honest provider was named, but some ⊥ named nobody. */
+  /** No honest ⊥ named anyone (claims that could not be checked name nobody). */
   | 'unattributed';
 
 /** The judgement of one run. */
@@ -46,6 +46,12 @@ export interface Verdict {
   readonly localFailure: boolean;
   /** How the ⊥s named providers; null without ⊥. */
   readonly blame: BlameClass | null;
+  /** Honest ⊥s (one per honest provider that output ⊥) by whom they named. */
+  readonly honestAborts: {
+    readonly namingDeviators: number;
+    readonly namingNobody: number;
+    readonly namingHonest: number;
+  };
   /** What the strategy's variant should give, and whether the run did something else. */
   readonly expected: Expectation;
   readonly unexpected: boolean;
@@ -84,8 +90,12 @@ export function judge(input: JudgeInput): Verdict {
 
   // Outputs: each equal to the trusted auctioneer's, and all equal to each other.
   let wrongOutcome = false;
+  const judged = new Map<string, string[]>();
   for (const o of outputs) {
-    const found = checkOutput(o, input);
+    // Identical outputs (the common case) are judged once.
+    const key = toHex(o.outcomeHash) + toHex(o.bidsHash) + toHex(o.seed);
+    const found = judged.get(key) ?? checkOutput(o, input);
+    judged.set(key, found);
     if (found.length > 0) wrongOutcome = true;
     problems.push(...found);
   }
@@ -98,21 +108,23 @@ export function judge(input: JudgeInput): Verdict {
   );
   if (split) problems.push('honest providers output different outcomes');
 
-  // Blame: an honest ⊥ may name deviators only.
+  // Blame: an honest ⊥ may name deviators only (or nobody, for a claim it cannot check).
   const coalition = new Set(input.coalition);
   let wrongOwn = false;
   let wrongRelayed = false;
-  let unnamed = false;
+  const honestAborts = { namingDeviators: 0, namingNobody: 0, namingHonest: 0 };
   for (const { i, reason } of failures) {
     const honestNamed = reason.blamed.filter((b) => !coalition.has(b));
     if (honestNamed.length > 0) {
+      honestAborts.namingHonest++;
       if (reason.code === AbortCode.PEER_ABORT) wrongRelayed = true;
       else wrongOwn = true;
       problems.push(
         `honest provider ${i} output ⊥ ${abortCodeName(reason.code)} naming honest ` +
           `${honestNamed.join(', ')}: ${reason.message}`,
       );
-    } else if (reason.blamed.length === 0) unnamed = true;
+    } else if (reason.blamed.length === 0) honestAborts.namingNobody++;
+    else honestAborts.namingDeviators++;
   }
   const localFailure = failures.some((f) => f.reason.code === AbortCode.LOCAL_FAILURE);
   if (localFailure) problems.push('an honest provider failed with a local error');
@@ -125,9 +137,9 @@ export function judge(input: JudgeInput): Verdict {
       ? 'wrong-own'
       : wrongRelayed
         ? 'wrong-relayed'
-        : unnamed
-          ? 'unattributed'
-          : 'correct';
+        : honestAborts.namingDeviators > 0
+          ? 'correct'
+          : 'unattributed';
   const outcome = !aborted && !hang;
   return {
     aborted,
@@ -138,6 +150,7 @@ export function judge(input: JudgeInput): Verdict {
     hang,
     localFailure,
     blame,
+    honestAborts,
     expected: input.expected,
     unexpected:
       input.expected === 'either' ? false : input.expected === 'abort' ? !aborted : aborted,

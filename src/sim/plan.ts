@@ -8,6 +8,7 @@ import { Writer, utf8 } from '../core/bytes.js';
 import { ConfigError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
 import { Drbg } from '../protocol/drbg.js';
+import type { AuctionKind } from './auctions.js';
 import {
   STRATEGIES,
   strategySpec,
@@ -47,9 +48,11 @@ export interface Schedule {
 export interface RunPlan {
   readonly seed: string;
   readonly index: number;
-  readonly auction: 'double';
+  readonly auction: AuctionKind;
   readonly m: number;
   readonly k: number;
+  /** Provider groups p of the mechanism's parallel tasks (1 for the double auction). */
+  readonly groups: number;
   readonly users: number;
   /** Seed of the paper workload of this run. */
   readonly scenarioSeed: string;
@@ -67,6 +70,8 @@ export interface RunPlan {
 
 /** Options that apply to every run of a simulation. */
 export interface PlanOptions {
+  /** @default "double" */
+  readonly auction?: AuctionKind;
   /** @default SIM_PHASE_TIMEOUT_MS */
   readonly phaseTimeoutMs?: number;
   /** @default SIM_START_TIMEOUT_MS */
@@ -92,10 +97,16 @@ export function runRng(seed: string, index: number, label: string): Drbg {
  */
 export function drawPlan(seed: string, index: number, opts: PlanOptions = {}): RunPlan {
   const rng = runRng(seed, index, 'sim/plan');
-  const enabled = enabledStrategies(opts.strategies);
+  const auction = opts.auction ?? 'double';
+  const enabled = enabledStrategies(opts.strategies, auction);
 
-  // Cluster and coalition: m ∈ {3, 5, 8}, k = ⌊(m−1)/2⌋, 1..k deviators anywhere.
-  const m = pick(rng, SIM_SIZES);
+  // Strategy first: one that deviates in the data transfer needs p ≥ 2 groups of k+1, so m = 8.
+  const strategy = pick(rng, enabled);
+  const spec = strategySpec(strategy);
+  const m = spec.needsGroups ? 8 : pick(rng, SIM_SIZES);
+  const variant = spec.draw(runRng(seed, index, 'sim/variant'), m);
+
+  // Coalition: k = ⌊(m−1)/2⌋, 1..k deviators anywhere in the order.
   const k = Math.floor((m - 1) / 2);
   const size = 1 + int(rng, k);
   const coalition = rng
@@ -103,12 +114,8 @@ export function drawPlan(seed: string, index: number, opts: PlanOptions = {}): R
     .slice(0, size)
     .sort((a, b) => a - b);
 
-  // Strategy and its variant.
-  const strategy = pick(rng, enabled);
-  const variant = strategySpec(strategy).draw(runRng(seed, index, 'sim/variant'), m);
-
   // Users: a few, sometimes one who sent different bids to different providers.
-  const users = 2 + int(rng, 5);
+  const users = (auction === 'standard' ? 4 : 2) + int(rng, 5);
   const inconsistentUser: InconsistentUser | null =
     int(rng, 3) === 0
       ? {
@@ -126,13 +133,13 @@ export function drawPlan(seed: string, index: number, opts: PlanOptions = {}): R
     closeAtMs: Array.from({ length: m }, () => int(rng, skew + 1)),
   };
 
-  const spec = strategySpec(strategy);
   return {
     seed,
     index,
-    auction: 'double',
+    auction,
     m,
     k,
+    groups: groupsFor(auction, m, k),
     users,
     scenarioSeed: `${seed}/${index}`,
     coalition,
@@ -146,9 +153,16 @@ export function drawPlan(seed: string, index: number, opts: PlanOptions = {}): R
   };
 }
 
+/** p as a cluster file would default it: ⌊m/(k+1)⌋ groups for the standard auction, else 1. */
+export function groupsFor(auction: AuctionKind, m: number, k: number): number {
+  return auction === 'standard' ? Math.max(1, Math.floor(m / (k + 1))) : 1;
+}
+
 /** What a hand-made plan may set; everything else takes a quiet default. */
 export interface PlanSpec {
   readonly strategy: StrategyName;
+  /** @default "double" */
+  readonly auction?: AuctionKind;
   /** Variant parameters (see the strategy's draw()). @default {} */
   readonly params?: Record<string, string>;
   /** @default 3 */
@@ -169,6 +183,8 @@ export interface PlanSpec {
 /** A plan built by hand (tests and examples) rather than drawn. */
 export function makePlan(o: PlanSpec): RunPlan {
   const m = o.m ?? 3;
+  const k = Math.floor((m - 1) / 2);
+  const auction = o.auction ?? 'double';
   const seed = o.seed ?? 'plan';
   const index = o.index ?? 0;
   const spec = strategySpec(o.strategy);
@@ -176,9 +192,10 @@ export function makePlan(o: PlanSpec): RunPlan {
   return {
     seed,
     index,
-    auction: 'double',
+    auction,
     m,
-    k: Math.floor((m - 1) / 2),
+    k,
+    groups: groupsFor(auction, m, k),
     users: o.users ?? 4,
     scenarioSeed: `${seed}/${index}`,
     coalition: [...(o.coalition ?? [1])].sort((a, b) => a - b),
@@ -198,15 +215,24 @@ export function makePlan(o: PlanSpec): RunPlan {
   };
 }
 
-/** The strategies a simulation draws from, checked. */
-export function enabledStrategies(names?: readonly StrategyName[]): StrategyName[] {
-  const all = STRATEGIES.filter((s) => s.pending === undefined).map((s) => s.name);
-  if (names === undefined) return all;
+/**
+ * The strategies a simulation of `auction` draws from, checked.
+ *
+ * @throws ConfigError for an unknown strategy, one that does not apply to the auction, or none.
+ */
+export function enabledStrategies(
+  names: readonly StrategyName[] | undefined,
+  auction: AuctionKind = 'double',
+): StrategyName[] {
+  const applies = (s: (typeof STRATEGIES)[number]) => !s.auctions || s.auctions.includes(auction);
+  if (names === undefined) return STRATEGIES.filter(applies).map((s) => s.name);
   if (names.length === 0) throw new ConfigError('strategies: expected at least one');
   for (const n of names) {
     const spec = STRATEGIES.find((s) => s.name === n);
     if (!spec) throw new ConfigError(`strategies: unknown strategy ${JSON.stringify(n)}`);
-    if (spec.pending) throw new ConfigError(`strategies: ${n} is pending (${spec.pending})`);
+    if (!applies(spec)) {
+      throw new ConfigError(`strategies: ${n} does not apply to the ${auction} auction`);
+    }
   }
   return [...names];
 }

@@ -3,6 +3,7 @@
  * first examples of each kind of violation (with the run index that replays it), and the
  * text table `auctioneer simulate` prints.
  */
+import type { AuctionKind } from './auctions.js';
 import type { RunDetail } from './run.js';
 import { STRATEGIES } from './strategies.js';
 
@@ -23,7 +24,7 @@ export interface Tally {
   hangs: number;
   /** Runs in which an honest provider's round failed with a local error. */
   localFailures: number;
-  /** Runs ending in ⊥ where every honest ⊥ named a deviator and no honest provider. */
+  /** Runs ending in ⊥ where an honest ⊥ named a deviator and none named an honest provider. */
   blameCorrect: number;
   /** Runs where an honest ⊥ named an honest provider (own finding or relayed claim). */
   blameWrong: number;
@@ -31,8 +32,14 @@ export interface Tally {
   blameWrongOwn: number;
   /** Of blameWrong: only relayed claims (PEER_ABORT) named an honest one. */
   blameWrongRelayed: number;
-  /** Runs ending in ⊥ where no honest provider was named but some ⊥ named nobody. */
+  /** Runs ending in ⊥ where no honest ⊥ named anyone. */
   blameUnattributed: number;
+  /** Honest providers' ⊥s (all runs) that named a deviator and no honest provider. */
+  honestAbortsNamingDeviators: number;
+  /** Honest providers' ⊥s that named nobody (an unverifiable claim, peers that left). */
+  honestAbortsNamingNobody: number;
+  /** Honest providers' ⊥s that named an honest provider. */
+  honestAbortsNamingHonest: number;
   /** Runs whose ⊥-or-outcome differs from what the strategy's variant should give. */
   unexpected: number;
 }
@@ -51,7 +58,7 @@ export interface RunExample {
 /** What a simulation found. */
 export interface SimulationReport extends Tally {
   readonly seed: string;
-  readonly auction: 'double';
+  readonly auction: AuctionKind;
   readonly agreement: 'fast';
   readonly firstRun: number;
   readonly phaseTimeoutMs: number;
@@ -62,8 +69,8 @@ export interface SimulationReport extends Tally {
   elapsedMs: number;
   perStrategy: Record<string, Tally>;
   perSize: Record<string, Tally>;
-  /** Strategies that cannot run yet, with the issue they wait for. */
-  readonly pending: readonly { strategy: string; reason: string }[];
+  /** Strategies of the catalogue that do not apply to this auction, and why. */
+  readonly notApplicable: readonly { strategy: string; reason: string }[];
   /** The first examples of each kind of violation, by run index. */
   examples: RunExample[];
 }
@@ -87,6 +94,9 @@ export function emptyTally(): Tally {
     blameWrongOwn: 0,
     blameWrongRelayed: 0,
     blameUnattributed: 0,
+    honestAbortsNamingDeviators: 0,
+    honestAbortsNamingNobody: 0,
+    honestAbortsNamingHonest: 0,
     unexpected: 0,
   };
 }
@@ -94,6 +104,7 @@ export function emptyTally(): Tally {
 /** An empty report for a simulation. */
 export function emptyReport(o: {
   seed: string;
+  auction: AuctionKind;
   firstRun: number;
   phaseTimeoutMs: number;
   startTimeoutMs: number;
@@ -101,7 +112,7 @@ export function emptyReport(o: {
   return {
     ...emptyTally(),
     seed: o.seed,
-    auction: 'double',
+    auction: o.auction,
     agreement: 'fast',
     firstRun: o.firstRun,
     phaseTimeoutMs: o.phaseTimeoutMs,
@@ -110,10 +121,12 @@ export function emptyReport(o: {
     elapsedMs: 0,
     perStrategy: {},
     perSize: {},
-    pending: STRATEGIES.filter((s) => s.pending).map((s) => ({
-      strategy: s.name,
-      reason: s.pending!,
-    })),
+    notApplicable: STRATEGIES.filter((s) => s.auctions && !s.auctions.includes(o.auction)).map(
+      (s) => ({
+        strategy: s.name,
+        reason: `${o.auction} auction has no data-transfer phase (use --auction standard)`,
+      }),
+    ),
     examples: [],
   };
 }
@@ -137,6 +150,9 @@ export function countRun(report: SimulationReport, d: RunDetail): void {
     if (v.blame === 'wrong-own') t.blameWrongOwn++;
     if (v.blame === 'wrong-relayed') t.blameWrongRelayed++;
     if (v.blame === 'unattributed') t.blameUnattributed++;
+    t.honestAbortsNamingDeviators += v.honestAborts.namingDeviators;
+    t.honestAbortsNamingNobody += v.honestAborts.namingNobody;
+    t.honestAbortsNamingHonest += v.honestAborts.namingHonest;
     if (v.unexpected) t.unexpected++;
   }
 
@@ -194,32 +210,39 @@ function addTally(into: Tally, t: Tally): void {
 /** The report as the text `auctioneer simulate` prints. */
 export function formatReport(r: SimulationReport): string {
   const pct = (n: number, of: number) => (of === 0 ? '-' : `${((100 * n) / of).toFixed(1)}%`);
+  const honestAborts =
+    r.honestAbortsNamingDeviators + r.honestAbortsNamingNobody + r.honestAbortsNamingHonest;
   const lines = [
     `Simulation seed ${JSON.stringify(r.seed)}, runs ${r.firstRun}..${r.firstRun + r.runs - 1}, ` +
       `auction ${r.auction}, agreement ${r.agreement}`,
-    `  deadlines (virtual time): START ${r.startTimeoutMs} ms, other phases ${r.phaseTimeoutMs} ms`,
-    `  runs                        ${r.runs}`,
-    `  runs ending in ⊥            ${r.aborts} (${pct(r.aborts, r.runs)})` +
-      `${r.mixed > 0 ? `, of which ${r.mixed} with some honest outputs` : ''}`,
-    `  wrong outcomes              ${r.wrongOutcomes}`,
-    `  split outcomes              ${r.splits}`,
-    `  ⊥ named a deviator and never an honest provider   ${r.blameCorrect} of ${r.aborts}`,
-    `  ⊥ named an honest provider  ${r.blameWrong} (own finding ${r.blameWrongOwn}, ` +
+    `  deadlines (virtual time): START ${r.startTimeoutMs} ms, then ${r.phaseTimeoutMs} ms a phase`,
+    `  runs                          ${r.runs}`,
+    `  runs ending in ⊥              ${r.aborts} (${pct(r.aborts, r.runs)})` +
+      (r.mixed > 0 ? `, ${r.mixed} of them with some honest outputs` : ''),
+    `  wrong outcomes                ${r.wrongOutcomes}`,
+    `  split outcomes                ${r.splits}`,
+    `  ⊥ named a deviator, never an honest provider   ${r.blameCorrect} of ${r.aborts} runs`,
+    `  ⊥ named nobody (unverifiable claims only)      ${r.blameUnattributed} runs`,
+    `  ⊥ named an honest provider    ${r.blameWrong} runs (own finding ${r.blameWrongOwn}, ` +
       `relayed claim ${r.blameWrongRelayed})`,
-    `  ⊥ naming nobody             ${r.blameUnattributed}`,
-    `  hangs                       ${r.hangs}`,
-    `  local failures              ${r.localFailures}`,
-    `  time                        ${(r.elapsedMs / 1000).toFixed(1)} s` +
-      `${r.workers > 0 ? ` with ${r.workers} worker threads` : ''}`,
+    `  honest providers' ⊥s          ${honestAborts}: naming a deviator ` +
+      `${r.honestAbortsNamingDeviators}, nobody ${r.honestAbortsNamingNobody}, ` +
+      `an honest provider ${r.honestAbortsNamingHonest}`,
+    `  hangs                         ${r.hangs}`,
+    `  local failures                ${r.localFailures}`,
+    `  time                          ${(r.elapsedMs / 1000).toFixed(1)} s` +
+      (r.workers > 0 ? ` with ${r.workers} worker threads` : ''),
     '',
   ];
 
   // The per-strategy table.
-  const header = ['strategy', 'runs', '⊥', 'outcome', 'mixed', 'wrong', 'split', 'blame ok'];
+  const header = ['strategy', 'runs', '⊥', 'outcome', 'mixed', 'wrong', 'split', 'named'];
+  header.push('nobody');
   const rows = STRATEGIES.map((s) => {
     const t = r.perStrategy[s.name];
-    if (s.pending) return [s.name, 'pending', '', '', '', '', '', ''];
-    if (!t) return [s.name, '0', '', '', '', '', '', ''];
+    const na = r.notApplicable.find((p) => p.strategy === s.name);
+    if (na) return [s.name, 'n/a', '', '', '', '', '', '', ''];
+    if (!t) return [s.name, '0', '', '', '', '', '', '', ''];
     return [
       s.name,
       String(t.runs),
@@ -228,14 +251,19 @@ export function formatReport(r: SimulationReport): string {
       String(t.mixed),
       String(t.wrongOutcomes),
       String(t.splits),
-      `${t.blameCorrect}/${t.aborts}${t.blameWrong > 0 ? ` (${t.blameWrong} named honest)` : ''}`,
+      `${t.blameCorrect}${t.blameWrong > 0 ? ` (+${t.blameWrong} honest)` : ''}`,
+      String(t.blameUnattributed),
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const fmt = (row: string[]) =>
     '  ' + row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   lines.push(fmt(header), ...rows.map(fmt));
-  for (const p of r.pending) lines.push(`  pending: ${p.strategy}: ${p.reason}`);
+  lines.push(
+    '  (named: runs whose ⊥ named a deviator and no honest provider; nobody: runs whose ⊥s',
+    '   named nobody)',
+  );
+  for (const p of r.notApplicable) lines.push(`  n/a: ${p.strategy}: the ${p.reason}`);
 
   if (r.examples.length > 0) {
     lines.push('', '  examples (replay one with --first <index> --runs 1 --verbose):');

@@ -10,8 +10,6 @@
  * repeats. Deadlines therefore fire exactly when, in virtual time, nothing else can happen
  * before them, whatever the machine's load, and a run is a function of its plan.
  */
-import { encodeDoubleBid } from '../mechanisms/double/codec.js';
-import { doubleAuctionMechanism } from '../mechanisms/double/mechanism.js';
 import type { AuctionMechanism, BidReport } from '../mechanisms/mechanism.js';
 import { ProviderCore } from '../node/provider-core.js';
 import { decodeBidVector } from '../protocol/bid-vector.js';
@@ -19,9 +17,8 @@ import type { Drbg } from '../protocol/drbg.js';
 import type { RoundResult } from '../protocol/fast-round.js';
 import { Phase } from '../protocol/phases.js';
 import { sessionId, type ClusterParams } from '../protocol/session.js';
-import { paperDoubleWorkload } from '../scenarios/paper.js';
-import type { DoubleScenario } from '../scenarios/scenario.js';
 import { createMemoryNetwork, type MemoryNetwork } from '../transport/memory.js';
+import { simScenario, type SimScenario } from './auctions.js';
 import type { VirtualClock } from './clock.js';
 import { judge, type Verdict } from './judge.js';
 import type { SimIdentities } from './keys.js';
@@ -43,7 +40,7 @@ export interface SimEnvironment {
 /** One executed run, with everything a test may want to look at. */
 export interface RunDetail {
   readonly plan: RunPlan;
-  readonly scenario: DoubleScenario;
+  readonly scenario: SimScenario;
   readonly params: ClusterParams;
   /** Each provider's result of the strategy's round; null if it never finished. */
   readonly results: readonly (RoundResult | null)[];
@@ -68,12 +65,8 @@ interface SimCluster {
 
 /** Executes a plan in an installed simulation environment. */
 export async function executePlan(plan: RunPlan, env: SimEnvironment): Promise<RunDetail> {
-  const scenario = paperDoubleWorkload({
-    users: plan.users,
-    providers: plan.m,
-    seed: plan.scenarioSeed,
-  });
-  const mechanism = doubleAuctionMechanism('safe');
+  const scenario = simScenario(plan.auction, plan.users, plan.m, plan.scenarioSeed);
+  const mechanism = scenario.mechanism;
   const honest = [...Array(plan.m).keys()].filter((i) => !plan.coalition.includes(i));
   const spec = strategySpec(plan.strategy);
   const rng = (label: string) => runRng(plan.seed, plan.index, `sim/${label}`);
@@ -101,6 +94,7 @@ export async function executePlan(plan: RunPlan, env: SimEnvironment): Promise<R
     params,
     sid,
     scenario,
+    groups: plan.groups,
     variant: plan.variant,
     identity: (i) => env.identities.providers[i]!,
     outsider: env.identities.outsider,
@@ -151,7 +145,7 @@ export async function executePlan(plan: RunPlan, env: SimEnvironment): Promise<R
 async function playRound(
   c: SimCluster,
   plan: RunPlan,
-  scenario: DoubleScenario,
+  scenario: SimScenario,
   deviation: Deviation | null,
   env: SimEnvironment,
   round: bigint,
@@ -163,8 +157,8 @@ async function playRound(
     let bids = new Map<string, Uint8Array>();
     scenario.users.forEach((u, j) => {
       const inc = plan.inconsistentUser?.user === j ? plan.inconsistentUser.values[p] : 'a';
-      if (inc === 'a') bids.set(u.id, encodeDoubleBid(u));
-      else if (inc === 'b') bids.set(u.id, encodeDoubleBid({ ...u, bid: u.bid + 7919n }));
+      if (inc === 'a') bids.set(u.id, u.bytes);
+      else if (inc === 'b') bids.set(u.id, u.alternative);
     });
     if (deviation?.bids && members.has(p)) bids = deviation.bids(p, bids);
     submitted.set(p, bids);
@@ -196,7 +190,7 @@ async function playRound(
 /** Builds the providers of a run on a fresh network, with the filter that logs and deviates. */
 function buildCluster(
   plan: RunPlan,
-  scenario: DoubleScenario,
+  scenario: SimScenario,
   mechanism: AuctionMechanism,
   env: SimEnvironment,
   deviation: Deviation | null,
@@ -219,7 +213,7 @@ function buildCluster(
   const cores = transports.map((transport, i) => {
     const member = members.has(i) && deviation !== null;
     const hook = member ? deviation.outgoing?.(i) : undefined;
-    const honestAsk = encodeDoubleBid(scenario.providers[i]!);
+    const honestAsk = scenario.providerBids[i]!;
     const coin = rng(`${which}/coin/${i}`);
     return new ProviderCore({
       params,
@@ -233,6 +227,7 @@ function buildCluster(
           : honestAsk,
       phaseTimeoutMs: plan.phaseTimeoutMs,
       startTimeoutMs: plan.startTimeoutMs,
+      groups: plan.groups,
       ...(hook && { outgoing: (ph, pl, peers) => (state.deviate ? hook(ph, pl, peers) : null) }),
       random: (n) => {
         const bytes = coin.bytes(n);
@@ -264,7 +259,7 @@ function buildCluster(
 /** The cluster parameters of a run (another cluster id for the earlier session). */
 function clusterParams(
   plan: RunPlan,
-  scenario: DoubleScenario,
+  scenario: SimScenario,
   env: SimEnvironment,
   which: 'main' | 'earlier',
   mechanism: AuctionMechanism,
@@ -272,8 +267,8 @@ function clusterParams(
   return {
     clusterId: `sim/${plan.seed}/${plan.index}${which === 'earlier' ? '/earlier' : ''}`,
     k: plan.k,
-    providers: scenario.providers.map((p, i) => ({
-      id: p.id,
+    providers: scenario.providerIds.map((id, i) => ({
+      id,
       signingKey: env.identities.providers[i]!.publicKey,
     })),
     agreement: 'fast',
@@ -315,19 +310,24 @@ function honestVectors(sent: FrameLog, honest: readonly number[]): Map<number, B
   return out;
 }
 
-/** Lets the event loop run until the network stops delivering zero-delay frames. */
+/**
+ * Lets the event loop run until the network stops delivering zero-delay frames: its counters
+ * stay the same over two turns in a row (a pending zero-delay step always runs within one).
+ */
 async function drain(network: MemoryNetwork): Promise<void> {
-  for (;;) {
-    const before = network.stats();
+  let last = activity(network);
+  for (let still = 0; still < 2;) {
     await nextTurn();
-    await nextTurn();
-    const after = network.stats();
-    const moved =
-      after.framesDelivered !== before.framesDelivered ||
-      after.framesDropped !== before.framesDropped ||
-      after.inFlight !== before.inFlight;
-    if (!moved) return;
+    const now = activity(network);
+    still = now === last ? still + 1 : 0;
+    last = now;
   }
+}
+
+/** One number that changes whenever the network delivers, drops or queues a frame. */
+function activity(network: MemoryNetwork): number {
+  const s = network.stats();
+  return s.framesDelivered + s.framesDropped * 2 ** 20 + s.inFlight * 2 ** 40;
 }
 
 function nextTurn(): Promise<void> {

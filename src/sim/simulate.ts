@@ -9,6 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../core/errors.js';
+import { AUCTION_KINDS, type AuctionKind } from './auctions.js';
 import { VirtualClock } from './clock.js';
 import { simIdentities } from './keys.js';
 import {
@@ -35,7 +36,7 @@ export interface SimulationOptions {
   readonly firstRun?: number;
   /** Worker threads; 0 runs everything in the calling thread. @default 0 */
   readonly workers?: number;
-  /** @default "double"; "standard" waits for issue #3 */
+  /** "double" or "standard". @default "double" */
   readonly auction?: string;
   /** @default "fast"; "faithful" waits for issue #4 */
   readonly agreement?: string;
@@ -43,7 +44,7 @@ export interface SimulationOptions {
   readonly phaseTimeoutMs?: number;
   /** @default SIM_START_TIMEOUT_MS (virtual) */
   readonly startTimeoutMs?: number;
-  /** Strategies to draw from. @default all but the pending ones */
+  /** Strategies to draw from. @default every one that applies to the auction */
   readonly strategies?: readonly StrategyName[];
   /** Called now and then with the number of runs done. */
   readonly onProgress?: (done: number, total: number) => void;
@@ -57,6 +58,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   const started = performance.now();
   const firstRun = o.firstRun ?? 0;
   const planOpts: PlanOptions = {
+    auction: (o.auction ?? 'double') as AuctionKind,
     phaseTimeoutMs: o.phaseTimeoutMs ?? SIM_PHASE_TIMEOUT_MS,
     startTimeoutMs: o.startTimeoutMs ?? SIM_START_TIMEOUT_MS,
     ...(o.strategies && { strategies: o.strategies }),
@@ -117,6 +119,7 @@ export async function runIndices(
 ): Promise<SimulationReport> {
   const report = emptyReport({
     seed,
+    auction: planOpts.auction ?? 'double',
     firstRun: indices[0] ?? 0,
     phaseTimeoutMs: planOpts.phaseTimeoutMs ?? SIM_PHASE_TIMEOUT_MS,
     startTimeoutMs: planOpts.startTimeoutMs ?? SIM_START_TIMEOUT_MS,
@@ -171,6 +174,7 @@ async function runInWorkers(
 
   const report = emptyReport({
     seed,
+    auction: planOpts.auction ?? 'double',
     firstRun,
     phaseTimeoutMs: planOpts.phaseTimeoutMs ?? SIM_PHASE_TIMEOUT_MS,
     startTimeoutMs: planOpts.startTimeoutMs ?? SIM_START_TIMEOUT_MS,
@@ -187,11 +191,9 @@ function checkOptions(o: SimulationOptions): void {
   if (!Number.isSafeInteger(o.runs) || o.runs < 1) {
     throw new ConfigError(`runs: expected an integer ≥ 1, got ${o.runs}`);
   }
-  if ((o.auction ?? 'double') !== 'double') {
-    throw new ConfigError(
-      `auction: ${JSON.stringify(o.auction)} is not available to the simulator yet; the ` +
-        'standard auction arrives with issue #3 (src/mechanisms/standard/mechanism.ts)',
-    );
+  const auction = o.auction ?? 'double';
+  if (!(AUCTION_KINDS as readonly string[]).includes(auction)) {
+    throw new ConfigError(`auction: expected double or standard, got ${JSON.stringify(auction)}`);
   }
   if ((o.agreement ?? 'fast') !== 'fast') {
     throw new ConfigError(
@@ -206,5 +208,5 @@ function checkOptions(o: SimulationOptions): void {
       throw new ConfigError(`${field}: expected a whole number of milliseconds ≥ 1, got ${v}`);
     }
   }
-  enabledStrategies(o.strategies);
+  enabledStrategies(o.strategies, auction as AuctionKind);
 }

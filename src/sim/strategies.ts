@@ -9,17 +9,15 @@
  * Every member of the coalition plays the same strategy; choices inside it (which peers get
  * which version, whom to accuse) are drawn per member from the run's Drbg.
  */
-import { concatBytes } from '../core/bytes.js';
-import { decodeDoubleBid, encodeDoubleBid } from '../mechanisms/double/codec.js';
-import type { DoubleBid } from '../mechanisms/double/types.js';
+import { Reader, Writer, concatBytes } from '../core/bytes.js';
 import { AbortCode, encodeAbortPayload, type AbortCodeValue } from '../protocol/abort.js';
 import { encodeBidVector } from '../protocol/bid-vector.js';
 import type { Drbg } from '../protocol/drbg.js';
-import { baCommitment, type OutgoingHook } from '../protocol/fast-round.js';
+import { baCommitment, taskResultHash, type OutgoingHook } from '../protocol/fast-round.js';
 import type { SigningIdentity } from '../protocol/identity.js';
 import { Phase, type PhaseCode } from '../protocol/phases.js';
 import type { ClusterParams } from '../protocol/session.js';
-import type { DoubleScenario } from '../scenarios/scenario.js';
+import type { AuctionKind, SimScenario } from './auctions.js';
 import {
   flipByte,
   framePayload,
@@ -49,6 +47,7 @@ export type StrategyName =
   | 'unknown-key'
   | 'garble'
   | 'duplicate'
+  | 'equivocate-transfer'
   | 'wrong-task-result';
 
 /** The choices of one run inside a strategy, e.g. { phase: "BA_REVEAL", targets: "some" }. */
@@ -69,7 +68,9 @@ export interface DeviationContext {
   readonly params: ClusterParams;
   /** Session id of the round the strategy plays in. */
   readonly sid: Uint8Array;
-  readonly scenario: DoubleScenario;
+  readonly scenario: SimScenario;
+  /** Provider groups p of the mechanism's parallel tasks; provider i is in group i mod p. */
+  readonly groups: number;
   readonly variant: StrategyVariant;
   /** Signing identity of provider i (a member signs with its own). */
   identity(i: number): SigningIdentity;
@@ -110,8 +111,10 @@ export interface StrategySpec {
   readonly name: StrategyName;
   /** One sentence: what the coalition does and what the protocol answers. */
   readonly summary: string;
-  /** Set when the strategy cannot run yet, with the issue it waits for. */
-  readonly pending?: string;
+  /** The auctions it applies to. @default every auction */
+  readonly auctions?: readonly AuctionKind[];
+  /** It deviates in the data transfer (DT): the run needs p ≥ 2 groups of k+1, so m = 8. */
+  readonly needsGroups?: boolean;
   /** Draws the variant of a run. */
   draw(rng: Drbg, m: number): StrategyVariant;
   /** What the honest providers must see under this variant. */
@@ -126,6 +129,7 @@ const PHASES: Record<string, PhaseCode> = {
   START: Phase.START,
   BA_COMMIT: Phase.BA_COMMIT,
   BA_REVEAL: Phase.BA_REVEAL,
+  DT: Phase.DT,
   OUTCOME: Phase.OUTCOME,
 };
 const ALL_PHASES = ['START', 'BA_COMMIT', 'BA_REVEAL', 'OUTCOME'] as const;
@@ -168,7 +172,9 @@ export const STRATEGIES: readonly StrategySpec[] = [
           return writeStart({ ...p, paramsHash: flipByte(p.paramsHash, int(rng, 32)) });
         }
         const bid =
-          ctx.variant.params.what === 'ask' ? otherAsk(rng, ctx, member) : randomBytes(rng, 1, 40);
+          ctx.variant.params.what === 'ask'
+            ? ctx.scenario.otherOwnBid(rng, member)
+            : randomBytes(rng, 1, 40);
         return writeStart({ ...p, bid });
       }),
   },
@@ -337,16 +343,37 @@ export const STRATEGIES: readonly StrategySpec[] = [
     }),
   },
   {
-    name: 'wrong-task-result',
+    name: 'equivocate-transfer',
     summary:
-      "vouches for a wrong result of its group's task in the standard auction's DT phase: " +
-      '⊥ TRANSFER_MISMATCH naming the member',
-    pending:
-      'issue #3: needs the standard auction (src/mechanisms/standard/mechanism.ts) and its ' +
-      'task graph; the double auction has no DT phase',
+      "two different DT messages (another hash of its group's task result) to two groups of " +
+      'peers in the standard auction: ⊥ TRANSFER_MISMATCH or EQUIVOCATION naming the member',
+    auctions: ['standard'],
+    needsGroups: true,
     draw: () => variant({}),
     expect: () => 'abort',
-    build: () => ({}),
+    build: (ctx) =>
+      perGroupHook(ctx, Phase.DT, (payload, rng) => lieInTransfer(payload, rng, 'hash')),
+  },
+  {
+    name: 'wrong-task-result',
+    summary:
+      "vouches for a wrong result of its group's payment task in the standard auction's DT " +
+      'phase (another hash; as the group sender, other data with a matching hash): ⊥ ' +
+      'TRANSFER_MISMATCH (or BAD_MESSAGE) naming the member, never a wrong outcome',
+    auctions: ['standard'],
+    needsGroups: true,
+    draw: (rng) => variant({ what: pick(rng, ['hash', 'data']) }),
+    expect: () => 'abort',
+    build: (ctx) => ({
+      outgoing: (member) => {
+        const rng = ctx.rng(`task/${member}`);
+        return (phase, payload, peers) => {
+          if (phase !== Phase.DT) return null;
+          const lie = lieInTransfer(payload, rng, ctx.variant.params.what!);
+          return new Map(peers.map((p) => [p, lie]));
+        };
+      },
+    }),
   },
 ];
 
@@ -374,26 +401,18 @@ function buildLieBids(ctx: DeviationContext): Deviation {
       const out = new Map<string, Uint8Array>();
       for (const [id, bytes] of bids) {
         const r = int(rng, 12);
-        const u = decodeDoubleBid(bytes);
-        if (u.kind !== 'user' || r >= 9) out.set(id, bytes);
-        else if (r < 4) out.set(id, encodeDoubleBid({ ...u, bid: rng.intBetween(0n, 2_000_000n) }));
-        else if (r < 6) out.set(id, encodeDoubleBid({ ...u, demand: rng.intBetween(1n, 2000n) }));
+        if (r >= 9) out.set(id, bytes);
+        else if (r < 4) out.set(id, ctx.scenario.alterUser(rng, bytes, 'price'));
+        else if (r < 6) out.set(id, ctx.scenario.alterUser(rng, bytes, 'quantity'));
         else if (r === 8) out.set(id, randomBytes(rng, 1, 30));
       }
       for (let i = int(rng, 3); i > 0; i--) {
-        const id = `zz-fake-${i}`;
-        const bid: DoubleBid = {
-          kind: 'user',
-          id,
-          bid: rng.intBetween(0n, 2_000_000n),
-          demand: 9n,
-        };
-        out.set(id, encodeDoubleBid(bid));
+        out.set(`zz-fake-${i}`, ctx.scenario.fakeUser(rng, `zz-fake-${i}`));
       }
       return out;
     },
     ...(v.ownAsk === 'changed' && {
-      ownBid: (member: number) => otherAsk(ctx.rng(`ask/${member}`), ctx, member),
+      ownBid: (member: number) => ctx.scenario.otherOwnBid(ctx.rng(`ask/${member}`), member),
     }),
   };
 }
@@ -639,10 +658,25 @@ function alterReveal(
   return writeReveal({ ...r, echo });
 }
 
-/** Another valid ask for a member (a different price, same capacity). */
-function otherAsk(rng: Drbg, ctx: DeviationContext, member: number): Uint8Array {
-  const own = ctx.scenario.providers[member]!;
-  return encodeDoubleBid({ ...own, ask: own.ask + 1n + rng.intBetween(0n, 500_000n) });
+/**
+ * A member's DT payload (u16 group ‖ hash ‖ data, fast-round.ts) with a lie: another hash
+ * (`hash`), or, when it is its group's data sender, other data with a hash that matches it
+ * (`data`), which only the other members' vouching can catch.
+ */
+function lieInTransfer(payload: Uint8Array, rng: Drbg, what: string): Uint8Array {
+  const r = new Reader(payload, 'DT');
+  const group = r.u16();
+  const hash = r.raw(32);
+  const data = r.bytes();
+  if (what === 'data' && data.length > 0) {
+    const other = concatBytes(data, randomBytes(rng, 1, 8));
+    return new Writer().u16(group).raw(taskResultHash(group, other)).bytes(other).finish();
+  }
+  return new Writer()
+    .u16(group)
+    .raw(flipByte(hash, int(rng, 32)))
+    .bytes(data)
+    .finish();
 }
 
 function abortPayload(

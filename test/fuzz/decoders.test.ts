@@ -1,12 +1,15 @@
 /**
  * Fuzzes every decoder of untrusted input with 10^3 random and mutated cases each (10^5 in
- * bench/fuzz.ts): no crash outside the documented error class, nothing invalid accepted. The
- * leniencies and crashes found so far are `todo` tests: they show the problem and start
- * passing once it is fixed (see the issue #7 report).
+ * bench/fuzz.ts): no crash outside the documented error class, nothing invalid accepted. Each
+ * leniency or crash the fuzzer found has its own regression test here.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { InvalidMessageError } from '../../src/core/errors.js';
+import { verifyResult } from '../../src/node/signed-result.js';
+import { Verifier } from '../../src/protocol/identity.js';
 import {
+  FUZZ_PUBLIC_KEY,
   abortPayloadTarget,
   bidVectorTarget,
   clusterTarget,
@@ -15,7 +18,11 @@ import {
   envelopeTarget,
   fuzzTarget,
   providerRequestTarget,
+  sampleSignedResults,
   signedResultTarget,
+  standardBidTarget,
+  standardOutcomeTarget,
+  standardPaymentsTarget,
   type FuzzResult,
   type FuzzTarget,
 } from '../../src/sim/fuzz.js';
@@ -38,7 +45,15 @@ async function run<T>(target: FuzzTarget<T>): Promise<FuzzResult> {
 }
 
 describe(`fuzzing the decoders, ${CASES} cases each`, () => {
-  for (const target of [envelopeTarget, bidVectorTarget, doubleBidTarget, doubleOutcomeTarget]) {
+  for (const target of [
+    envelopeTarget,
+    bidVectorTarget,
+    doubleBidTarget,
+    doubleOutcomeTarget,
+    standardBidTarget,
+    standardPaymentsTarget,
+    standardOutcomeTarget,
+  ]) {
     test(`${target.name}: refuses with InvalidMessageError, accepts canonical bytes`, async () => {
       const r = await run(target);
       assert.equal(r.violationCount, 0, explain(r, 'violations'));
@@ -51,17 +66,9 @@ describe(`fuzzing the decoders, ${CASES} cases each`, () => {
     assert.equal(r.violationCount, 0, explain(r, 'violations'));
   });
 
-  test(
-    'abort payload: accepts only canonical payloads',
-    { todo: 'decodeAbortPayload drops out-of-range blamed indices and maps unknown codes' },
-    async () => {
-      const r = await fuzzTarget(abortPayloadTarget, 5 * CASES, SEED);
-      assert.equal(r.findingCount, 0, explain(r, 'findings'));
-    },
-  );
-
-  test('standard-auction codecs (src/mechanisms/standard/codec.ts)', {
-    todo: 'pending issue #3: the standard auction has no codec module yet',
+  test('abort payload: only canonical payloads (no unknown code or index)', async () => {
+    const r = await fuzzTarget(abortPayloadTarget, 5 * CASES, SEED);
+    assert.equal(r.findingCount, 0, explain(r, 'findings'));
   });
 
   test('cluster file: refuses with ConfigError, accepted files re-parse alike', async () => {
@@ -69,38 +76,42 @@ describe(`fuzzing the decoders, ${CASES} cases each`, () => {
     assert.equal(r.violationCount, 0, explain(r, 'violations'));
   });
 
-  test(
-    'cluster file: refuses unknown keys',
-    { todo: 'parseCluster ignores unknown keys, so a misspelt "timng" silently keeps defaults' },
-    async () => {
-      const r = await run(clusterTarget);
-      assert.equal(r.findingCount, 0, explain(r, 'findings'));
-    },
-  );
+  test('cluster file: refuses unknown keys (a misspelt "timng" is an error)', async () => {
+    const r = await run(clusterTarget);
+    assert.equal(r.findingCount, 0, explain(r, 'findings'));
+  });
 
-  test('signed result: a changed signed statement never verifies', async () => {
+  test('signed result: a changed statement, seed, reason or bid never verifies', async () => {
     const r = await run(signedResultTarget);
     const forged = r.violations.filter((v) => !v.message.startsWith('crash'));
     assert.deepEqual(forged, []);
   });
 
   test(
+    'signed result: an agreed bidder listed twice is refused with InvalidMessageError',
+    () => {
+      const outcome = sampleSignedResults().results.find((r) => r.status === 'outcome')!;
+      const twice = { ...outcome, agreedBids: [outcome.agreedBids![0]!, ...outcome.agreedBids!] };
+      const verifier = new Verifier(FUZZ_PUBLIC_KEY);
+      assert.throws(
+        () => verifyResult(twice, 0, sampleSignedResults().sid, verifier),
+        InvalidMessageError,
+      );
+    },
+  );
+
+  test(
     'signed result: malformed JSON is refused with InvalidMessageError',
-    { todo: 'verifyResult throws TypeError/RangeError on malformed JSON (bug B4)' },
     async () => {
       const r = await run(signedResultTarget);
       assert.equal(r.violationCount, 0, explain(r, 'violations'));
     },
   );
 
-  test(
-    'signed result: every field a client uses is covered by the signature',
-    { todo: 'the signature covers sid, status, H_b, H_o only (bug B5)' },
-    async () => {
-      const r = await run(signedResultTarget);
-      assert.equal(r.findingCount, 0, explain(r, 'findings'));
-    },
-  );
+  test('signed result: every field a client uses is covered by the signature', async () => {
+    const r = await run(signedResultTarget);
+    assert.equal(r.findingCount, 0, explain(r, 'findings'));
+  });
 });
 
 describe(`fuzzing a provider's client requests, ${CASES} cases`, () => {
@@ -120,13 +131,9 @@ describe(`fuzzing a provider's client requests, ${CASES} cases`, () => {
     assert.equal(r.violationCount, 0, explain(r, 'violations'));
   });
 
-  test(
-    'unknown request fields are refused',
-    { todo: 'the request schema ignores unknown top-level fields (finding F3)' },
-    async () => {
-      const ids = new Set(scenario.providers.map((p) => p.id));
-      const r = await run(providerRequestTarget((req) => c.servers[0]!.handle(req), ids));
-      assert.equal(r.findingCount, 0, explain(r, 'findings'));
-    },
-  );
+  test('unknown request fields are refused', async () => {
+    const ids = new Set(scenario.providers.map((p) => p.id));
+    const r = await run(providerRequestTarget((req) => c.servers[0]!.handle(req), ids));
+    assert.equal(r.findingCount, 0, explain(r, 'findings'));
+  });
 });

