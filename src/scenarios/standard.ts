@@ -76,7 +76,12 @@ export function paperStandardWorkload(options: PaperStandardWorkloadOptions): St
     const rate = rateRng.intBetween(RATE_LO, RATE_HI);
     const sum = demand.reduce((a, b) => a + b, 0n);
     demand.forEach((d, r) => (total[r]! += d));
-    users.push({ id: `u${String(i).padStart(width, '0')}`, demand, accepts: null, bid: rate * sum });
+    users.push({
+      id: `u${String(i).padStart(width, '0')}`,
+      demand,
+      accepts: null,
+      bid: rate * sum,
+    });
   }
 
   // Capacities: (total demand / m) × U[0, 0.25], rounded down.

@@ -87,26 +87,20 @@ describe(`fuzzing the decoders, ${CASES} cases each`, () => {
     assert.deepEqual(forged, []);
   });
 
-  test(
-    'signed result: an agreed bidder listed twice is refused with InvalidMessageError',
-    () => {
-      const outcome = sampleSignedResults().results.find((r) => r.status === 'outcome')!;
-      const twice = { ...outcome, agreedBids: [outcome.agreedBids![0]!, ...outcome.agreedBids!] };
-      const verifier = new Verifier(FUZZ_PUBLIC_KEY);
-      assert.throws(
-        () => verifyResult(twice, 0, sampleSignedResults().sid, verifier),
-        InvalidMessageError,
-      );
-    },
-  );
+  test('signed result: an agreed bidder listed twice is refused with InvalidMessageError', () => {
+    const outcome = sampleSignedResults().results.find((r) => r.status === 'outcome')!;
+    const twice = { ...outcome, agreedBids: [outcome.agreedBids![0]!, ...outcome.agreedBids!] };
+    const verifier = new Verifier(FUZZ_PUBLIC_KEY);
+    assert.throws(
+      () => verifyResult(twice, 0, sampleSignedResults().sid, verifier),
+      InvalidMessageError,
+    );
+  });
 
-  test(
-    'signed result: malformed JSON is refused with InvalidMessageError',
-    async () => {
-      const r = await run(signedResultTarget);
-      assert.equal(r.violationCount, 0, explain(r, 'violations'));
-    },
-  );
+  test('signed result: malformed JSON is refused with InvalidMessageError', async () => {
+    const r = await run(signedResultTarget);
+    assert.equal(r.violationCount, 0, explain(r, 'violations'));
+  });
 
   test('signed result: every field a client uses is covered by the signature', async () => {
     const r = await run(signedResultTarget);

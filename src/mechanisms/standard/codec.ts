@@ -282,7 +282,8 @@ function closed<T>(what: string, f: () => T): T {
 
 function list<T>(r: Reader, what: string, f: () => T): T[] {
   const n = r.u32();
-  if (n > r.remaining / MIN_ENTRY) throw new InvalidMessageError(`${what}: ${n} entries cannot fit`);
+  if (n > r.remaining / MIN_ENTRY)
+    throw new InvalidMessageError(`${what}: ${n} entries cannot fit`);
   return Array.from({ length: n }, f);
 }
 

@@ -218,7 +218,11 @@ export function mergePayments(parts: readonly ReadonlyMap<string, bigint>[]): Ma
     for (const [id, amount] of part) {
       const seen = out.get(id);
       if (seen !== undefined && seen !== amount) {
-        throw new InvalidInputError(`payments[${id}]`, amount, `the same pivot as before (${seen})`);
+        throw new InvalidInputError(
+          `payments[${id}]`,
+          amount,
+          `the same pivot as before (${seen})`,
+        );
       }
       out.set(id, amount);
     }
@@ -286,7 +290,8 @@ function checkPerturbation(p: Perturbation, ids: readonly string[], eps: number)
     }
   });
   p.lottery.forEach((x, i) => {
-    if (typeof x !== 'boolean') throw new InvalidInputError(`perturbation.lottery[${i}]`, x, 'a boolean');
+    if (typeof x !== 'boolean')
+      throw new InvalidInputError(`perturbation.lottery[${i}]`, x, 'a boolean');
   });
 }
 
@@ -296,7 +301,11 @@ function checkAllocation(p: Prepared, a: Allocation): void {
     throw new InvalidInputError('allocation.users', a.users, 'the user ids in id order');
   }
   if (a.assignment.length !== ids.length) {
-    throw new InvalidInputError('allocation.assignment', a.assignment.length, `${ids.length} entries`);
+    throw new InvalidInputError(
+      'allocation.assignment',
+      a.assignment.length,
+      `${ids.length} entries`,
+    );
   }
 
   // Every placement accepted and within capacity; W* = Σ w over the winners.
@@ -315,11 +324,19 @@ function checkAllocation(p: Prepared, a: Allocation): void {
   });
   left.forEach((row, s) => {
     if (row.some((x) => x < 0n)) {
-      throw new InvalidInputError(`allocation.assignment`, s, `placements within provider ${s}'s capacity`);
+      throw new InvalidInputError(
+        `allocation.assignment`,
+        s,
+        `placements within provider ${s}'s capacity`,
+      );
     }
   });
   if (welfare !== a.welfare) {
-    throw new InvalidInputError('allocation.welfare', a.welfare, `Σ w over the winners (${welfare})`);
+    throw new InvalidInputError(
+      'allocation.welfare',
+      a.welfare,
+      `Σ w over the winners (${welfare})`,
+    );
   }
 }
 

@@ -159,7 +159,8 @@ export function exactMaxOracle(
       if (v > best) best = v;
     }
 
-    if (memo.size >= maxStates) throw new RangeError(`exactMaxOracle: more than ${maxStates} states`);
+    if (memo.size >= maxStates)
+      throw new RangeError(`exactMaxOracle: more than ${maxStates} states`);
     memo.set(key, best);
     return best;
   };

@@ -94,10 +94,16 @@ export function validateStandardAuctionInput(raw: unknown, field = 'input'): Sta
 
   // Providers: one capacity length R for all, distinct ids.
   const rawProviders = list(o['providers'], `${field}.providers`, 1, MAX_STANDARD_PROVIDERS);
-  const providers = rawProviders.map((p, k) => parseStandardProvider(p, `${field}.providers[${k}]`));
+  const providers = rawProviders.map((p, k) =>
+    parseStandardProvider(p, `${field}.providers[${k}]`),
+  );
   const R = providers[0]!.capacity.length;
   if (R > MAX_RESOURCES) {
-    throw new InvalidInputError(`${field}.providers[0].capacity`, R, `at most ${MAX_RESOURCES} types`);
+    throw new InvalidInputError(
+      `${field}.providers[0].capacity`,
+      R,
+      `at most ${MAX_RESOURCES} types`,
+    );
   }
   const providerIds = new Set<string>();
   providers.forEach((p, k) => {
@@ -123,7 +129,8 @@ export function validateStandardAuctionInput(raw: unknown, field = 'input'): Sta
     if (userIds.has(u.id)) throw new InvalidInputError(`${f}.id`, u.id, 'an id not used before');
     userIds.add(u.id);
     u.accepts?.forEach((a, j) => {
-      if (!providerIds.has(a)) throw new InvalidInputError(`${f}.accepts[${j}]`, a, 'a provider id');
+      if (!providerIds.has(a))
+        throw new InvalidInputError(`${f}.accepts[${j}]`, a, 'a provider id');
     });
   });
 

@@ -38,9 +38,7 @@ const instance = (opts: { maxUsers: number; maxR: number; bigWeights?: boolean }
             accepts: fc.option(fc.subarray(Array.from({ length: m }, (_, s) => s)), {
               freq: 3,
             }),
-            weight: opts.bigWeights
-              ? fc.bigInt(0n, 10n ** 21n)
-              : fc.bigInt({ min: 0n, max: 12n }),
+            weight: opts.bigWeights ? fc.bigInt(0n, 10n ** 21n) : fc.bigInt({ min: 0n, max: 12n }),
           }),
           { minLength: n, maxLength: n },
         ),
@@ -152,7 +150,10 @@ describe('exactMaxBnB', () => {
         main.assignment.forEach((s, i) => {
           if (s === null) return;
           const without = new Set([i]);
-          assert.equal(inst.value(without, main.assignment), exactMaxOracle(problem, without).value);
+          assert.equal(
+            inst.value(without, main.assignment),
+            exactMaxOracle(problem, without).value,
+          );
         });
       }),
       { numRuns: 200, seed: 51 },
