@@ -9,12 +9,25 @@
  * votes are a majority; a bidder the honest providers disagree on may be agreed with any value
  * one of them holds, or left out; nobody else may be agreed. The mechanism then runs centrally
  * on that input with the output's seed and must give the output's bytes.
+ *
+ * The faithful agreement (#4) agrees on bits, so there the reference is lane by lane, from the
+ * bids each honest provider held when it fixed its lane inputs (`honestVectors` then holds
+ * those, encoded with the mechanism's bit codec as the engine does). Under MAJORITY every lane
+ * on which all honest providers agree must keep their bit (so a consistent bidder keeps its
+ * bid, and an inconsistent one gets a bid whose every bit some honest provider holds, or a
+ * pattern that is no valid bid and leaves it out). Under LEADER each bidder's lanes must be
+ * exactly its leader's input when the leader is honest, and are anything when a deviator
+ * leads. Only registry bidders may be agreed, H_b must hash the agreed bids, and the mechanism
+ * run centrally on the agreed bids with the output's seed must give the output's bytes.
  */
 import { compareIds } from '../core/units.js';
 import { equalBytes, toHex } from '../core/bytes.js';
 import type { AuctionMechanism, BidReport } from '../mechanisms/mechanism.js';
 import { AbortCode, abortCodeName } from '../protocol/abort.js';
+import { bidVectorHash } from '../protocol/bid-vector.js';
 import type { RoundOutcome, RoundResult } from '../protocol/fast-round.js';
+import type { BidBitCodec } from '../protocol/faithful/bit-codec.js';
+import type { DecisionRule } from '../protocol/faithful/params.js';
 import type { Expectation } from './strategies.js';
 
 /** How the ⊥s of a run named providers. */
@@ -61,6 +74,15 @@ export interface Verdict {
   readonly problems: readonly string[];
 }
 
+/** What the judge needs to check a faithful run's agreed vector. */
+export interface FaithfulJudging {
+  readonly rule: DecisionRule;
+  /** The bidder registry, sorted (lane block t is bidder t's). */
+  readonly registry: readonly string[];
+  /** The mechanism's bit codec, as the engine encodes lanes. */
+  readonly codec: BidBitCodec;
+}
+
 /** What the judge looks at. */
 export interface JudgeInput {
   readonly coalition: readonly number[];
@@ -70,11 +92,16 @@ export interface JudgeInput {
   readonly providerIds: ReadonlySet<string>;
   /** The strategy round's result per provider (null: it never finished). */
   readonly results: readonly (RoundResult | null)[];
-  /** The vector each honest provider committed to (from its BA_REVEAL), when it revealed. */
+  /**
+   * The vector each honest provider committed to (from its BA_REVEAL), when it revealed; in
+   * faithful mode the bids it held when it fixed its lane inputs, once it had every START.
+   */
   readonly honestVectors: ReadonlyMap<number, readonly BidReport[]>;
   /** The users' bids the simulator handed to each honest provider. */
   readonly submitted: ReadonlyMap<number, ReadonlyMap<string, Uint8Array>>;
   readonly expected: Expectation;
+  /** Faithful mode: the rule, registry and codec the lanes are judged by. */
+  readonly faithful?: FaithfulJudging;
 }
 
 /** Judges a run. */
@@ -94,7 +121,9 @@ export function judge(input: JudgeInput): Verdict {
   for (const o of outputs) {
     // Identical outputs (the common case) are judged once.
     const key = toHex(o.outcomeHash) + toHex(o.bidsHash) + toHex(o.seed);
-    const found = judged.get(key) ?? checkOutput(o, input);
+    const found =
+      judged.get(key) ??
+      (input.faithful ? checkFaithfulOutput(o, input, input.faithful) : checkOutput(o, input));
     judged.set(key, found);
     if (found.length > 0) wrongOutcome = true;
     problems.push(...found);
@@ -220,6 +249,118 @@ function checkOutput(o: RoundOutcome, input: JudgeInput): string[] {
     problems.push('the output differs from the mechanism run centrally on the honest input');
   }
   return problems;
+}
+
+/** Everything wrong with one honest output of a faithful run, judged lane by lane. */
+function checkFaithfulOutput(o: RoundOutcome, input: JudgeInput, f: FaithfulJudging): string[] {
+  const problems: string[] = [];
+  const vectors = input.honest.map((h) => input.honestVectors.get(h));
+  if (vectors.some((v) => v === undefined)) {
+    return ['an honest provider output although another honest one never had every START'];
+  }
+  const held = vectors.map((v) => new Map(v!.map((b) => [b.bidder, b.bytes])));
+  const coalition = new Set(input.coalition);
+  const leaders = o.faithful?.leaders ?? null;
+  if (f.rule === 'leader' && leaders?.length !== f.registry.length) {
+    return ['a LEADER output does not name a leader for every bidder'];
+  }
+
+  // What the output agreed: only registry bidders, hashed into H_b.
+  const agreed = new Map(o.agreedBids.map((b) => [b.bidder, b.bytes]));
+  const invalid = new Set(o.invalidBids.map((b) => b.bidder));
+  const registry = new Set(f.registry);
+  for (const id of [...agreed.keys(), ...invalid]) {
+    if (!registry.has(id)) problems.push(`bidder ${id} was agreed although it is not registered`);
+  }
+  if (!equalBytes(bidVectorHash(o.agreedBids), o.bidsHash)) {
+    problems.push('H_b is not the hash of the agreed bids');
+  }
+
+  // Bidder by bidder: the honest inputs as lanes, and the agreed entry (null lanes: invalid).
+  const L = f.codec.bits;
+  f.registry.forEach((bidder, t) => {
+    const inputs = held.map((m) => lanesOf(f.codec, bidder, m.get(bidder)));
+    const bytes = agreed.get(bidder);
+    const got = bytes ? lanesOf(f.codec, bidder, bytes) : invalid.has(bidder) ? null : zeros(L);
+    if (bytes && got!.every((x) => x === 0)) {
+      problems.push(`bidder ${bidder} was agreed with a bid that has no bit encoding`);
+      return;
+    }
+
+    if (f.rule === 'leader') {
+      // A deviating leader's input is adopted whatever it is; an honest one's exactly.
+      const leader = leaders![t]!;
+      if (coalition.has(leader)) return;
+      const want = entryOf(f.codec, input, bidder, inputs[input.honest.indexOf(leader)]!);
+      if (!sameEntry(want, bytes, invalid.has(bidder))) {
+        problems.push(`bidder ${bidder} was not agreed with the input of its honest leader`);
+      }
+      return;
+    }
+
+    // MAJORITY: every lane the honest providers agree on keeps their bit.
+    const unanimous = (l: number) => inputs.every((x) => x[l] === inputs[0]![l]);
+    if (got === null) {
+      const want = entryOf(f.codec, input, bidder, inputs[0]!);
+      if (inputs.every((x) => equalBytes(x, inputs[0]!)) && want !== 'invalid') {
+        problems.push(`consistent bidder ${bidder} was left out as invalid`);
+      }
+      return;
+    }
+    for (let l = 0; l < L; l++) {
+      if (unanimous(l) && got[l] !== inputs[0]![l]) {
+        problems.push(`bidder ${bidder}: bit ${l} differs from the one every honest provider held`);
+        return;
+      }
+    }
+  });
+
+  // The trusted auctioneer: the mechanism on the agreed bids, with the output's seed.
+  const valid = o.agreedBids
+    .filter((b) => input.mechanism.checkBid(b.bidder, b.bytes, input.providerIds) === null)
+    .sort((a, b) => compareIds(a.bidder, b.bidder));
+  if (valid.length !== o.agreedBids.length) problems.push('an agreed bid is not valid');
+  const central = input.mechanism.run(valid, o.seed);
+  if (!equalBytes(central.outcomeBytes, o.outcomeBytes)) {
+    problems.push('the output differs from the mechanism run centrally on the agreed bids');
+  }
+  return problems;
+}
+
+/** A bidder's L lanes as the engine encodes them (neutral for no bid or one that is not valid). */
+function lanesOf(codec: BidBitCodec, bidder: string, bytes: Uint8Array | undefined): Uint8Array {
+  const lanes = zeros(codec.bits);
+  codec.encode(bidder, bytes, lanes, 0);
+  return lanes;
+}
+
+function zeros(n: number): Uint8Array {
+  return new Uint8Array(n);
+}
+
+/** What the engine agrees for lanes: a valid bid's bytes, 'neutral' or 'invalid'. */
+function entryOf(
+  codec: BidBitCodec,
+  input: JudgeInput,
+  bidder: string,
+  lanes: Uint8Array,
+): Uint8Array | 'neutral' | 'invalid' {
+  const d = codec.decode(bidder, lanes, 0);
+  if (d.status !== 'bid') return d.status;
+  return input.mechanism.checkBid(bidder, d.bytes, input.providerIds) === null
+    ? d.bytes
+    : 'invalid';
+}
+
+/** The output's entry of a bidder (its bytes, invalid, or neither: neutral) is `want`. */
+function sameEntry(
+  want: Uint8Array | 'neutral' | 'invalid',
+  bytes: Uint8Array | undefined,
+  isInvalid: boolean,
+): boolean {
+  if (want === 'neutral') return !bytes && !isInvalid;
+  if (want === 'invalid') return !bytes && isInvalid;
+  return bytes !== undefined && equalBytes(bytes, want);
 }
 
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {

@@ -8,11 +8,19 @@ import { Writer, utf8 } from '../core/bytes.js';
 import { ConfigError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
 import { Drbg } from '../protocol/drbg.js';
+import {
+  DECISION_RULES,
+  KS_FLAVOURS,
+  type DecisionRule,
+  type KsFlavour,
+} from '../protocol/faithful/params.js';
 import type { AuctionKind } from './auctions.js';
 import {
+  FAST_MODE,
   STRATEGIES,
   strategySpec,
   variant,
+  type SimMode,
   type StrategyName,
   type StrategyVariant,
 } from './strategies.js';
@@ -32,6 +40,18 @@ export interface InconsistentUser {
   readonly values: readonly ('a' | 'b' | 'none')[];
 }
 
+/** The bid agreements a simulation can run. */
+export const SIM_AGREEMENTS = ['fast', 'faithful'] as const;
+
+/** One of SIM_AGREEMENTS. */
+export type SimAgreement = (typeof SIM_AGREEMENTS)[number];
+
+/** The faithful agreement's choices in one run. */
+export interface FaithfulChoice {
+  readonly ks: KsFlavour;
+  readonly rule: DecisionRule;
+}
+
 /** The network's behaviour in one run (all times in virtual milliseconds). */
 export interface Schedule {
   /** Largest random extra delay per frame. */
@@ -49,6 +69,10 @@ export interface RunPlan {
   readonly seed: string;
   readonly index: number;
   readonly auction: AuctionKind;
+  /** The bid agreement of the run. */
+  readonly agreement: SimAgreement;
+  /** Faithful mode: the KS flavour and decision rule of the run; null in fast mode. */
+  readonly faithful: FaithfulChoice | null;
   readonly m: number;
   readonly k: number;
   /** Provider groups p of the mechanism's parallel tasks (1 for the double auction). */
@@ -72,6 +96,12 @@ export interface RunPlan {
 export interface PlanOptions {
   /** @default "double" */
   readonly auction?: AuctionKind;
+  /** @default "fast" */
+  readonly agreement?: SimAgreement;
+  /** Faithful mode: the KS flavour of every run. @default drawn per run */
+  readonly ks?: KsFlavour;
+  /** Faithful mode: the decision rule of every run. @default drawn per run */
+  readonly decisionRule?: DecisionRule;
   /** @default SIM_PHASE_TIMEOUT_MS */
   readonly phaseTimeoutMs?: number;
   /** @default SIM_START_TIMEOUT_MS */
@@ -100,11 +130,22 @@ export function drawPlan(seed: string, index: number, opts: PlanOptions = {}): R
   const auction = opts.auction ?? 'double';
   const enabled = enabledStrategies(opts.strategies, auction);
 
+  // Faithful mode: KS flavour and decision rule, each from its own stream (so fixing one keeps
+  // the other's draws), and none in fast mode (so fast runs are drawn as they always were).
+  const agreement = opts.agreement ?? 'fast';
+  const faithful: FaithfulChoice | null =
+    agreement === 'faithful'
+      ? {
+          ks: opts.ks ?? pick(runRng(seed, index, 'sim/faithful/ks'), KS_FLAVOURS),
+          rule: opts.decisionRule ?? pick(runRng(seed, index, 'sim/faithful/rule'), DECISION_RULES),
+        }
+      : null;
+
   // Strategy first: one that deviates in the data transfer needs p ≥ 2 groups of k+1, so m = 8.
   const strategy = pick(rng, enabled);
   const spec = strategySpec(strategy);
   const m = spec.needsGroups ? 8 : pick(rng, SIM_SIZES);
-  const variant = spec.draw(runRng(seed, index, 'sim/variant'), m);
+  const variant = spec.draw(runRng(seed, index, 'sim/variant'), m, simMode(faithful));
 
   // Coalition: k = ⌊(m−1)/2⌋, 1..k deviators anywhere in the order.
   const k = Math.floor((m - 1) / 2);
@@ -137,6 +178,8 @@ export function drawPlan(seed: string, index: number, opts: PlanOptions = {}): R
     seed,
     index,
     auction,
+    agreement,
+    faithful,
     m,
     k,
     groups: groupsFor(auction, m, k),
@@ -153,6 +196,11 @@ export function drawPlan(seed: string, index: number, opts: PlanOptions = {}): R
   };
 }
 
+/** The strategies' view of a run's agreement (FAST_MODE when `faithful` is null). */
+export function simMode(faithful: FaithfulChoice | null): SimMode {
+  return faithful ? { agreement: 'faithful', ks: faithful.ks } : FAST_MODE;
+}
+
 /** p as a cluster file would default it: ⌊m/(k+1)⌋ groups for the standard auction, else 1. */
 export function groupsFor(auction: AuctionKind, m: number, k: number): number {
   return auction === 'standard' ? Math.max(1, Math.floor(m / (k + 1))) : 1;
@@ -163,6 +211,8 @@ export interface PlanSpec {
   readonly strategy: StrategyName;
   /** @default "double" */
   readonly auction?: AuctionKind;
+  /** The faithful agreement's flavour and rule. @default the fast agreement */
+  readonly faithful?: FaithfulChoice;
   /** Variant parameters (see the strategy's draw()). @default {} */
   readonly params?: Record<string, string>;
   /** @default 3 */
@@ -193,6 +243,8 @@ export function makePlan(o: PlanSpec): RunPlan {
     seed,
     index,
     auction,
+    agreement: o.faithful ? 'faithful' : 'fast',
+    faithful: o.faithful ?? null,
     m,
     k,
     groups: groupsFor(auction, m, k),

@@ -4,6 +4,7 @@
  * text table `auctioneer simulate` prints.
  */
 import type { AuctionKind } from './auctions.js';
+import type { SimAgreement } from './plan.js';
 import type { RunDetail } from './run.js';
 import { STRATEGIES } from './strategies.js';
 
@@ -59,7 +60,7 @@ export interface RunExample {
 export interface SimulationReport extends Tally {
   readonly seed: string;
   readonly auction: AuctionKind;
-  readonly agreement: 'fast';
+  readonly agreement: SimAgreement;
   readonly firstRun: number;
   readonly phaseTimeoutMs: number;
   readonly startTimeoutMs: number;
@@ -69,6 +70,8 @@ export interface SimulationReport extends Tally {
   elapsedMs: number;
   perStrategy: Record<string, Tally>;
   perSize: Record<string, Tally>;
+  /** Faithful runs by KS flavour and decision rule, e.g. "it/majority"; empty in fast mode. */
+  perFlavour: Record<string, Tally>;
   /** Strategies of the catalogue that do not apply to this auction, and why. */
   readonly notApplicable: readonly { strategy: string; reason: string }[];
   /** The first examples of each kind of violation, by run index. */
@@ -105,6 +108,7 @@ export function emptyTally(): Tally {
 export function emptyReport(o: {
   seed: string;
   auction: AuctionKind;
+  agreement: SimAgreement;
   firstRun: number;
   phaseTimeoutMs: number;
   startTimeoutMs: number;
@@ -113,7 +117,7 @@ export function emptyReport(o: {
     ...emptyTally(),
     seed: o.seed,
     auction: o.auction,
-    agreement: 'fast',
+    agreement: o.agreement,
     firstRun: o.firstRun,
     phaseTimeoutMs: o.phaseTimeoutMs,
     startTimeoutMs: o.startTimeoutMs,
@@ -121,6 +125,7 @@ export function emptyReport(o: {
     elapsedMs: 0,
     perStrategy: {},
     perSize: {},
+    perFlavour: {},
     notApplicable: STRATEGIES.filter((s) => s.auctions && !s.auctions.includes(o.auction)).map(
       (s) => ({
         strategy: s.name,
@@ -136,7 +141,9 @@ export function countRun(report: SimulationReport, d: RunDetail): void {
   const v = d.verdict;
   const strategy = (report.perStrategy[d.plan.strategy] ??= emptyTally());
   const size = (report.perSize[`m=${d.plan.m}`] ??= emptyTally());
-  for (const t of [report as Tally, strategy, size]) {
+  const f = d.plan.faithful;
+  const flavour = f ? [(report.perFlavour[`${f.ks}/${f.rule}`] ??= emptyTally())] : [];
+  for (const t of [report as Tally, strategy, size, ...flavour]) {
     t.runs++;
     if (v.aborted) t.aborts++;
     if (v.outcome) t.outcomes++;
@@ -190,6 +197,9 @@ export function mergeReport(into: SimulationReport, part: SimulationReport): voi
   }
   for (const [k, t] of Object.entries(part.perSize))
     addTally((into.perSize[k] ??= emptyTally()), t);
+  for (const [k, t] of Object.entries(part.perFlavour)) {
+    addTally((into.perFlavour[k] ??= emptyTally()), t);
+  }
 
   // Keep the examples with the lowest run indices, as one thread would have.
   const all = [...into.examples, ...part.examples].sort((a, b) => a.index - b.index);
@@ -232,8 +242,13 @@ export function formatReport(r: SimulationReport): string {
     `  local failures                ${r.localFailures}`,
     `  time                          ${(r.elapsedMs / 1000).toFixed(1)} s` +
       (r.workers > 0 ? ` with ${r.workers} worker threads` : ''),
-    '',
   ];
+  const flavours = Object.entries(r.perFlavour).map(([f, t]) => `${f} ${t.runs} (⊥ ${t.aborts})`);
+  for (let i = 0; i < flavours.length; i += 2) {
+    const head = i === 0 ? '  runs by ks/decision rule' : '';
+    lines.push(`${head.padEnd(32)}${flavours.slice(i, i + 2).join(', ')}`);
+  }
+  lines.push('');
 
   // The per-strategy table.
   const header = ['strategy', 'runs', '⊥', 'outcome', 'mixed', 'wrong', 'split', 'named'];

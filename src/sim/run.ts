@@ -9,27 +9,35 @@
  * timer (a delayed frame, a provider closing late, a phase deadline) and fires it alone, and
  * repeats. Deadlines therefore fire exactly when, in virtual time, nothing else can happen
  * before them, whatever the machine's load, and a run is a function of its plan.
+ *
+ * A faithful run (#4) has the same engine in its faithful mode, with the plan's KS flavour and
+ * decision rule, and a bidder registry of the scenario's users and providers plus the ids a
+ * lying coalition may add bids for (FAKE_USER_IDS).
  */
 import type { AuctionMechanism, BidReport } from '../mechanisms/mechanism.js';
 import { ProviderCore } from '../node/provider-core.js';
 import { decodeBidVector } from '../protocol/bid-vector.js';
 import type { Drbg } from '../protocol/drbg.js';
+import { openEnvelope } from '../protocol/envelope.js';
+import { bitCodecFor } from '../protocol/faithful/bit-codec.js';
+import { sortedRegistry } from '../protocol/faithful/params.js';
 import type { RoundResult } from '../protocol/fast-round.js';
 import { Phase } from '../protocol/phases.js';
 import { sessionId, type ClusterParams } from '../protocol/session.js';
 import { createMemoryNetwork, type MemoryNetwork } from '../transport/memory.js';
 import { simScenario, type SimScenario } from './auctions.js';
 import type { VirtualClock } from './clock.js';
-import { judge, type Verdict } from './judge.js';
+import { judge, type FaithfulJudging, type Verdict } from './judge.js';
 import type { SimIdentities } from './keys.js';
-import { runRng, type RunPlan } from './plan.js';
+import { runRng, simMode, type RunPlan } from './plan.js';
 import {
+  FAKE_USER_IDS,
   strategySpec,
   type Deviation,
   type DeviationContext,
   type FrameLog,
 } from './strategies.js';
-import { framePayload, framePhase, readReveal } from './wire.js';
+import { framePayload, framePhase, readReveal, readStart } from './wire.js';
 
 /** What every run of a thread shares: the virtual clock (installed) and the identities. */
 export interface SimEnvironment {
@@ -69,6 +77,7 @@ export async function executePlan(plan: RunPlan, env: SimEnvironment): Promise<R
   const mechanism = scenario.mechanism;
   const honest = [...Array(plan.m).keys()].filter((i) => !plan.coalition.includes(i));
   const spec = strategySpec(plan.strategy);
+  const mode = simMode(plan.faithful);
   const rng = (label: string) => runRng(plan.seed, plan.index, `sim/${label}`);
 
   // The replay source: an earlier session of another cluster with the same keys.
@@ -94,6 +103,7 @@ export async function executePlan(plan: RunPlan, env: SimEnvironment): Promise<R
     params,
     sid,
     scenario,
+    mode,
     groups: plan.groups,
     variant: plan.variant,
     identity: (i) => env.identities.providers[i]!,
@@ -128,15 +138,25 @@ export async function executePlan(plan: RunPlan, env: SimEnvironment): Promise<R
   const frames = c.network.stats().framesDelivered;
   await closeCluster(c);
 
+  const providerIds = new Set(params.providers.map((p) => p.id));
+  const honestSubmitted = new Map(honest.map((h) => [h, submitted.get(h) ?? new Map()]));
+  const faithful: FaithfulJudging | undefined = params.faithful && {
+    rule: params.faithful.rule,
+    registry: params.faithful.bidders,
+    codec: bitCodecFor(mechanism, providerIds),
+  };
   const verdict = judge({
     coalition: plan.coalition,
     honest,
     mechanism,
-    providerIds: new Set(params.providers.map((p) => p.id)),
+    providerIds,
     results,
-    honestVectors: honestVectors(sent, honest),
-    submitted: new Map(honest.map((h) => [h, submitted.get(h) ?? new Map()])),
-    expected: spec.expect(plan.variant),
+    honestVectors: faithful
+      ? honestInputs(results, honest, sid, params, honestSubmitted)
+      : honestVectors(sent, honest),
+    submitted: honestSubmitted,
+    expected: spec.expect(plan.variant, mode),
+    ...(faithful && { faithful }),
   });
   return { plan, scenario, params, results, verdict, virtualMs, frames };
 }
@@ -271,8 +291,19 @@ function clusterParams(
       id,
       signingKey: env.identities.providers[i]!.publicKey,
     })),
-    agreement: 'fast',
+    agreement: plan.agreement,
     mechanismParams: mechanism.paramsBytes(),
+    ...(plan.faithful && {
+      faithful: {
+        bidders: sortedRegistry([
+          ...scenario.providerIds,
+          ...scenario.users.map((u) => u.id),
+          ...FAKE_USER_IDS,
+        ]),
+        ks: plan.faithful.ks,
+        rule: plan.faithful.rule,
+      },
+    }),
   };
 }
 
@@ -305,6 +336,47 @@ function honestVectors(sent: FrameLog, honest: readonly number[]): Map<number, B
       out.set(h, decodeBidVector(readReveal(framePayload(frame)).vector));
     } catch {
       // An honest reveal that does not parse would be a bug; the judge reports it as missing.
+    }
+  }
+  return out;
+}
+
+/**
+ * Faithful mode: the bids each honest provider held when it fixed its lane inputs, which no
+ * message carries in the clear (`it` sends only shares): the users' bids it was handed, and
+ * the own bid in every provider's START it accepted, read from its round's transcript (the
+ * slot of each phase and sender keeps the first valid envelope, the one the round used).
+ */
+export function honestInputs(
+  results: readonly (RoundResult | null)[],
+  honest: readonly number[],
+  sid: Uint8Array,
+  params: ClusterParams,
+  submitted: ReadonlyMap<number, ReadonlyMap<string, Uint8Array>>,
+): Map<number, BidReport[]> {
+  const out = new Map<number, BidReport[]>();
+  for (const h of honest) {
+    const held = new Map(submitted.get(h) ?? []);
+    const starts = new Set<number>();
+    for (const frame of results[h]?.transcript ?? []) {
+      if (framePhase(frame) !== Phase.START) continue;
+      try {
+        const env = openEnvelope(frame, frame.length);
+        if (!sameSid(frame, sid) || starts.has(env.from)) continue;
+        starts.add(env.from);
+        const { bid } = readStart(env.payload);
+        if (bid.length > 0) held.set(params.providers[env.from]!.id, bid);
+      } catch {
+        // A START the round could not read ended it at START: no honest provider outputs then.
+      }
+    }
+
+    // Without every provider's START the provider never fixed its inputs.
+    if (starts.size === params.providers.length) {
+      out.set(
+        h,
+        [...held].map(([bidder, bytes]) => ({ bidder, bytes })),
+      );
     }
   }
   return out;

@@ -9,10 +9,17 @@
  */
 import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../core/errors.js';
+import {
+  DECISION_RULES,
+  KS_FLAVOURS,
+  type DecisionRule,
+  type KsFlavour,
+} from '../protocol/faithful/params.js';
 import { AUCTION_KINDS, type AuctionKind } from './auctions.js';
 import { VirtualClock } from './clock.js';
 import { simIdentities } from './keys.js';
 import {
+  SIM_AGREEMENTS,
   SIM_PHASE_TIMEOUT_MS,
   SIM_SIZES,
   SIM_START_TIMEOUT_MS,
@@ -20,6 +27,7 @@ import {
   enabledStrategies,
   type PlanOptions,
   type RunPlan,
+  type SimAgreement,
 } from './plan.js';
 import { countRun, emptyReport, mergeReport, type SimulationReport } from './report.js';
 import { executePlan, type RunDetail, type SimEnvironment } from './run.js';
@@ -38,8 +46,12 @@ export interface SimulationOptions {
   readonly workers?: number;
   /** "double" or "standard". @default "double" */
   readonly auction?: string;
-  /** @default "fast"; "faithful" waits for issue #4 */
+  /** "fast" or "faithful" (bit level, #4; the double auction only). @default "fast" */
   readonly agreement?: string;
+  /** Faithful only: "it" or "crypto" for every run. @default drawn per run */
+  readonly ks?: string;
+  /** Faithful only: "majority" or "leader" for every run. @default drawn per run */
+  readonly decisionRule?: string;
   /** @default SIM_PHASE_TIMEOUT_MS (virtual) */
   readonly phaseTimeoutMs?: number;
   /** @default SIM_START_TIMEOUT_MS (virtual) */
@@ -59,6 +71,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   const firstRun = o.firstRun ?? 0;
   const planOpts: PlanOptions = {
     auction: (o.auction ?? 'double') as AuctionKind,
+    agreement: (o.agreement ?? 'fast') as SimAgreement,
+    ...(o.ks !== undefined && { ks: o.ks as KsFlavour }),
+    ...(o.decisionRule !== undefined && { decisionRule: o.decisionRule as DecisionRule }),
     phaseTimeoutMs: o.phaseTimeoutMs ?? SIM_PHASE_TIMEOUT_MS,
     startTimeoutMs: o.startTimeoutMs ?? SIM_START_TIMEOUT_MS,
     ...(o.strategies && { strategies: o.strategies }),
@@ -77,15 +92,23 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   return canonicalOrder(report);
 }
 
-/** Lists strategies in catalogue order and sizes by m, however the runs were split. */
+/** Lists strategies in catalogue order, sizes by m and flavours by name, however split. */
 function canonicalOrder(r: SimulationReport): SimulationReport {
   const perStrategy: SimulationReport['perStrategy'] = {};
   for (const s of STRATEGIES)
     if (r.perStrategy[s.name]) perStrategy[s.name] = r.perStrategy[s.name]!;
   const perSize: SimulationReport['perSize'] = {};
   for (const m of SIM_SIZES) if (r.perSize[`m=${m}`]) perSize[`m=${m}`] = r.perSize[`m=${m}`]!;
+  const perFlavour: SimulationReport['perFlavour'] = {};
+  for (const ks of KS_FLAVOURS) {
+    for (const rule of DECISION_RULES) {
+      const t = r.perFlavour[`${ks}/${rule}`];
+      if (t) perFlavour[`${ks}/${rule}`] = t;
+    }
+  }
   r.perStrategy = perStrategy;
   r.perSize = perSize;
+  r.perFlavour = perFlavour;
   return r;
 }
 
@@ -120,6 +143,7 @@ export async function runIndices(
   const report = emptyReport({
     seed,
     auction: planOpts.auction ?? 'double',
+    agreement: planOpts.agreement ?? 'fast',
     firstRun: indices[0] ?? 0,
     phaseTimeoutMs: planOpts.phaseTimeoutMs ?? SIM_PHASE_TIMEOUT_MS,
     startTimeoutMs: planOpts.startTimeoutMs ?? SIM_START_TIMEOUT_MS,
@@ -175,6 +199,7 @@ async function runInWorkers(
   const report = emptyReport({
     seed,
     auction: planOpts.auction ?? 'double',
+    agreement: planOpts.agreement ?? 'fast',
     firstRun,
     phaseTimeoutMs: planOpts.phaseTimeoutMs ?? SIM_PHASE_TIMEOUT_MS,
     startTimeoutMs: planOpts.startTimeoutMs ?? SIM_START_TIMEOUT_MS,
@@ -195,10 +220,27 @@ function checkOptions(o: SimulationOptions): void {
   if (!(AUCTION_KINDS as readonly string[]).includes(auction)) {
     throw new ConfigError(`auction: expected double or standard, got ${JSON.stringify(auction)}`);
   }
-  if ((o.agreement ?? 'fast') !== 'fast') {
+  const agreement = o.agreement ?? 'fast';
+  if (!(SIM_AGREEMENTS as readonly string[]).includes(agreement)) {
+    throw new ConfigError(`agreement: expected fast or faithful, got ${JSON.stringify(agreement)}`);
+  }
+  if (agreement === 'faithful' && auction !== 'double') {
     throw new ConfigError(
-      `agreement: only "fast" runs; the faithful bit-level agreement is issue #4`,
+      `--agreement faithful runs the double auction only: the faithful agreement encodes ` +
+        `double-auction bids as bits, and --auction ${auction} has no bit encoding yet`,
     );
+  }
+  for (const [flag, v, choices] of [
+    ['--ks', o.ks, KS_FLAVOURS],
+    ['--decision-rule', o.decisionRule, DECISION_RULES],
+  ] as const) {
+    if (v === undefined) continue;
+    if (agreement !== 'faithful') {
+      throw new ConfigError(`${flag}: applies to --agreement faithful only`);
+    }
+    if (!(choices as readonly string[]).includes(v)) {
+      throw new ConfigError(`${flag}: expected ${choices.join(' or ')}, got ${JSON.stringify(v)}`);
+    }
   }
   for (const [field, v] of [
     ['phaseTimeoutMs', o.phaseTimeoutMs],

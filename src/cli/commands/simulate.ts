@@ -3,7 +3,9 @@
  * random cluster (m ∈ {3, 5, 8}) with a coalition of 1..k deviating providers playing one
  * strategy of the catalogue under a random schedule, and reports how many runs ended in ⊥,
  * whether any honest provider output a wrong outcome or a different one from another, and
- * whom each ⊥ named.
+ * whom each ⊥ named. `--agreement faithful` runs the bit-level agreement of #4 instead (the
+ * double auction only), with the KS flavour and decision rule drawn per run or fixed by --ks
+ * and --decision-rule.
  */
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '../../core/errors.js';
@@ -17,6 +19,8 @@ export interface SimulateOptions {
   seed: string;
   auction: string;
   agreement: string;
+  ks?: string;
+  decisionRule?: string;
   json: boolean;
   workers?: number;
   first?: number;
@@ -51,6 +55,8 @@ export async function simulateCommand(o: SimulateOptions): Promise<number> {
     seed: o.seed,
     auction: o.auction,
     agreement: o.agreement,
+    ...(o.ks !== undefined && { ks: o.ks }),
+    ...(o.decisionRule !== undefined && { decisionRule: o.decisionRule }),
     workers,
     ...(o.first !== undefined && { firstRun: o.first }),
     ...(strategies && { strategies }),
@@ -65,6 +71,7 @@ export async function simulateCommand(o: SimulateOptions): Promise<number> {
         const v = d.verdict;
         const head =
           `run ${d.plan.index}: m=${d.plan.m} k=${d.plan.k} coalition {${d.plan.coalition}} ` +
+          (d.plan.faithful ? `ks=${d.plan.faithful.ks} rule=${d.plan.faithful.rule} ` : '') +
           `${d.plan.strategy} ${d.plan.variant.label}; ` +
           `delay ≤ ${d.plan.schedule.maxDelayMs} ms, latency ${d.plan.schedule.latencyMs} ms, ` +
           `duplicates ${d.plan.schedule.dupPercent}%`;
