@@ -43,7 +43,7 @@ import {
   type ResultFiles,
   type ResultHeader,
 } from './results.js';
-import { runDoubleRound, startDoubleCluster, type RoundSample } from './rounds.js';
+import { runRound, startDoubleCluster, type RoundSample } from './rounds.js';
 import { ratio, round2, roundSpread, spread, type Spread } from './stats.js';
 import { num, spreadCell, type Table } from './table.js';
 
@@ -208,12 +208,12 @@ async function distributedSeries(
   try {
     let round = 1n;
     const warm = generate(o, maxN, m).users;
-    await runDoubleRound(local, round++, warm, expected.get(maxN)!, `${tag(maxN)} warm-up`);
+    await runRound(local, round++, warm, expected.get(maxN)!, `${tag(maxN)} warm-up`);
     progress.tick(`${tag(maxN)} warm-up`);
 
     const samples = await sweep(o, async (n) => {
       const { users, ms: genMs } = generate(o, n, m);
-      const s = await runDoubleRound(local, round++, users, expected.get(n)!, tag(n));
+      const s = await runRound(local, round++, users, expected.get(n)!, tag(n));
       progress.tick(tag(n));
       return { ...s, genMs };
     });

@@ -1,6 +1,6 @@
 /**
- * How a bench fails: a round with a wrong result voids the run; a bench whose subject does not
- * exist yet is blocked. Both end the command with status 1 (main.ts).
+ * How a bench fails: a round with a wrong result voids the run and ends the command with
+ * status 1 (main.ts).
  */
 import { AuctioneerError } from '../src/core/errors.js';
 
@@ -11,12 +11,5 @@ export class WrongResultError extends AuctioneerError {
     readonly problems: readonly string[],
   ) {
     super('WRONG_RESULT', `${label}: ${problems.join('; ')}`);
-  }
-}
-
-/** A bench that cannot run yet; the message says what it waits for. */
-export class BlockedError extends AuctioneerError {
-  constructor(message: string) {
-    super('BLOCKED', message);
   }
 }

@@ -25,7 +25,7 @@ import {
   type ResultFiles,
   type ResultHeader,
 } from './results.js';
-import { runDoubleRound, startDoubleCluster, type RoundSample } from './rounds.js';
+import { runRound, startDoubleCluster, type RoundSample } from './rounds.js';
 import { round2, roundSpread, spread, type Spread } from './stats.js';
 import { bytesCell, num, spreadCell, type Table } from './table.js';
 
@@ -106,7 +106,7 @@ export async function runScaleBench(o: ScaleBenchOptions): Promise<ScaleResults>
     let round = 1n;
     const warmN = Math.min(SCALE_WARMUP_USERS, maxN);
     const warm = usersOf(warmN);
-    await runDoubleRound(local, round++, warm, expected(warm), `${tag(warmN)} warm-up`);
+    await runRound(local, round++, warm, expected(warm), `${tag(warmN)} warm-up`);
     progress.tick(`${tag(warmN)} warm-up`);
 
     for (const n of o.users) {
@@ -114,7 +114,7 @@ export async function runScaleBench(o: ScaleBenchOptions): Promise<ScaleResults>
       const want = expected(users);
       const samples: RoundSample[] = [];
       for (let run = 0; run < o.runs; run++) {
-        samples.push(await runDoubleRound(local, round++, users, want, tag(n)));
+        samples.push(await runRound(local, round++, users, want, tag(n)));
         progress.tick(tag(n));
       }
       points.push(summarise(tag(n), k, m, users, samples));
