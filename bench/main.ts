@@ -16,7 +16,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ExitError, reportError } from '../src/cli/errors.js';
 import { WrongResultError } from './errors.js';
 import { DEFAULT_OUT_DIR, writeResults, type ResultFiles } from './results.js';
@@ -31,7 +31,9 @@ export const EXIT_WRONG = 1;
 const program = new Command()
   .name('npm run bench --')
   .description("Benchmarks beside the paper's Figures 4 and 5 (tables, JSON, SVG plots).")
-  .showHelpAfterError('(run with --help for usage)');
+  .showHelpAfterError('(run with --help for usage)')
+  // Usage errors throw instead of exiting with commander's status 1: bad input exits 2.
+  .exitOverride();
 
 /** The flags every bench takes. */
 function common(c: Command, runs: number): Command {
@@ -171,7 +173,12 @@ program
   .option('--out <dir>', 'directory for the files (default: the directory of each JSON file)')
   .action(async (paths: string[], o: { out?: string }) => {
     for (const path of paths) {
-      const r = JSON.parse(readFileSync(path, 'utf8')) as { bench?: unknown; points?: unknown };
+      let r: { bench?: unknown; points?: unknown };
+      try {
+        r = JSON.parse(readFileSync(path, 'utf8')) as typeof r;
+      } catch (err) {
+        throw new ExitError(2, `${path}: cannot read a result file: ${(err as Error).message}`);
+      }
       const out = o.out ?? dirname(path);
       if (r.bench === 'double') {
         const { doubleTable, doubleFiles } = await import('./double.js');
@@ -231,7 +238,9 @@ function intList(name: string, max = 1_000_000): (v: string) => number[] {
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof WrongResultError) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else if (err instanceof WrongResultError) {
     process.stderr.write(`\nWRONG RESULT, the numbers of this run are void:\n  ${err.message}\n`);
     process.exitCode = EXIT_WRONG;
   } else {

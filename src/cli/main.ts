@@ -3,7 +3,7 @@
  * The `auctioneer` command line. This file only declares commands and their flags; each
  * command lives in commands/ and is imported when it runs.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ExitError, reportError } from './errors.js';
 import { LOG_LEVELS } from './logger.js';
 
@@ -15,10 +15,13 @@ const program = new Command()
   )
   .showHelpAfterError('(run with --help for usage)')
   // Descriptions are broken by hand at < 100 columns; a narrower wrap would break them twice.
-  .configureHelp({ helpWidth: 100 });
+  .configureHelp({ helpWidth: 100 })
+  // Usage errors throw instead of exiting with commander's status 1: bad input exits 2.
+  .exitOverride();
 
 program
   .command('demo')
+  .summary('one distributed auction round on loopback, checked against the centralised run')
   .description(
     'Run one distributed auction round (STAR-Padding, or PVCG-ε with --auction standard) on\n' +
       'this machine: start every provider as its own process on loopback (ZeroMQ), submit\n' +
@@ -98,16 +101,48 @@ program
   )
   .option('--keep', 'keep the work directory (keys, cluster file, provider logs)', false)
   .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('warn'))
-  .action(async (o) => {
+  .action(async (o, cmd: Command) => {
+    refuseInapplicable(cmd, o.auction, [...DOUBLE_ONLY, ...STANDARD_ONLY]);
+    refuseInapplicable(cmd, o.agreement ?? 'fast', FAITHFUL_ONLY);
     const { demoCommand } = await import('./commands/demo.js');
     const status = await demoCommand(o);
     if (status !== 0) throw new ExitError(status);
   });
 
+/** Demo options that apply to one auction or agreement only: [option, where it applies]. */
+const DOUBLE_ONLY = [['rule', '--auction double']] as const;
+const STANDARD_ONLY = [
+  ['epsilonPpm', '--auction standard'],
+  ['mode', '--auction standard'],
+  ['groups', '--auction standard'],
+] as const;
+const FAITHFUL_ONLY = [
+  ['ks', '--agreement faithful'],
+  ['decisionRule', '--agreement faithful'],
+] as const;
+
+/**
+ * Refuses an option given on the command line where it has no effect (`--groups` in a double
+ * auction, say) rather than silently ignoring it. `current` is the mode in force, e.g.
+ * "standard"; an option applies when its `where` ends with it.
+ */
+function refuseInapplicable(
+  cmd: Command,
+  current: string,
+  options: readonly (readonly [string, string])[],
+): void {
+  for (const [key, where] of options) {
+    if (cmd.getOptionValueSource(key) !== 'cli' || where.endsWith(` ${current}`)) continue;
+    const flag = '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+    throw new ExitError(2, `${flag}: applies to ${where} only (this run: ${current})`);
+  }
+}
+
 const PROVIDER_FLAGS = ['cluster', 'keys', 'id', 'capacity'] as const;
 
 program
   .command('provider')
+  .summary('run one provider (with --config: the provider daemon)')
   .description(
     'Run one provider of a cluster until SIGINT or SIGTERM. With --config: the daemon (a round\n' +
       'clock, signed user bids, a ledger, a status endpoint; see README "Run your own\n' +
@@ -123,6 +158,9 @@ program
   .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
   .option('--log-file <file>', 'write the log there instead of stderr')
   .option('--latency-ms <ms>', 'one-way delay added to every envelope this provider sends')
+  .addOption(
+    new Option('--exit-with-parent', 'stop when stdin closes (for demo and bench)').hideHelp(),
+  )
   .action(async (o, cmd: Command) => {
     const flags = [...PROVIDER_FLAGS, 'ask'] as const;
     const given = flags.filter((k) => o[k] !== undefined).map((k) => `--${k}`);
@@ -148,6 +186,7 @@ program
 
 program
   .command('bid')
+  .summary("sign a user's bid and submit it to every provider daemon")
   .description(
     "Sign a user's bid with its key and submit it to every provider of a cluster (daemons).\n" +
       'The round is the open one as the providers report it, unless --round names one. Exit\n' +
@@ -167,6 +206,7 @@ program
 
 program
   .command('result')
+  .summary("every provider's signed result of a round; exit 0 only if all agree")
   .description(
     "Fetch a round's signed result from every provider and check that they agree. Exit\n" +
       'status 0 only when every provider signed the same outcome (and it checks), else 1.',
@@ -188,6 +228,7 @@ program
 
 program
   .command('verify')
+  .summary("recompute a round from a provider's ledger")
   .description(
     "Recompute a round from a provider's ledger alone (signatures, agreement, coin,\n" +
       'mechanism) and say whether it matches. Exit status 0 when it does, 1 when not.',
@@ -204,6 +245,7 @@ program
 
 program
   .command('simulate')
+  .summary('adversarial simulation: coalitions of deviating providers, in memory')
   .description(
     'Adversarial simulation (in memory, virtual time): N seeded runs, each a cluster of\n' +
       'm ∈ {3, 5, 8} providers where a coalition of 1..k plays one deviation strategy under a\n' +
@@ -261,6 +303,7 @@ program
 
 program
   .command('keygen')
+  .summary('create an identity: Ed25519 signing key and CURVE key pair')
   .description(
     'Create an identity: an Ed25519 signing key and a CURVE key pair (owner-only files),\n' +
       "for a provider or a user (a user's id is the signingKey it prints).",
@@ -283,8 +326,16 @@ function intArg(name: string, min: number, max: number): (v: string) => number {
   };
 }
 
+// A closed stdout (`auctioneer demo | head -1`) ends the command quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  process.exitCode = reportError(err);
+  // Commander has printed its message already; help and --version end with status 0.
+  if (err instanceof CommanderError) process.exitCode = err.exitCode === 0 ? 0 : 2;
+  else process.exitCode = reportError(err);
 }

@@ -106,8 +106,11 @@ function spawnProviders(dir: string, cluster: Cluster, o: LocalClusterOptions): 
       '--log-file',
       join(dir, `provider-${i}.log`),
       ...(o.latencyMs !== undefined ? ['--latency-ms', String(o.latencyMs)] : []),
+      // The child's stdin is a pipe from us: when we die, however we die, it reads EOF and
+      // stops, so no provider outlives the demo or bench that started it.
+      '--exit-with-parent',
     ];
-    return spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    return spawn(process.execPath, args, { stdio: ['pipe', 'ignore', 'pipe'] });
   });
 }
 

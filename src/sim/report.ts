@@ -272,7 +272,9 @@ export function formatReport(r: SimulationReport): string {
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const fmt = (row: string[]) =>
-    '  ' + row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    (
+      '  ' + row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
+    ).trimEnd();
   lines.push(fmt(header), ...rows.map(fmt));
   lines.push(
     '  (named: runs whose ⊥ named a deviator and no honest provider; nobody: runs whose ⊥s',

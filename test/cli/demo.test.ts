@@ -39,10 +39,29 @@ describe('auctioneer demo (provider processes over ZeroMQ)', () => {
   test('bad flags name the flag and the value', async () => {
     await assert.rejects(
       run(process.execPath, [main, 'demo', '--users', 'many']),
-      (err: { stderr: string }) => {
+      (err: { stderr: string; code: number }) => {
+        assert.equal(err.code, 2);
         assert.match(err.stderr, /--users: expected an integer in \[1, 1000000\], got "many"/);
         return true;
       },
     );
+  });
+
+  test('an option that does not apply to the auction or agreement is refused, not ignored', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--groups', '3'], /--groups: applies to --auction standard only \(this run: double\)/],
+      [['--ks', 'crypto'], /--ks: applies to --agreement faithful only \(this run: fast\)/],
+      [['--auction', 'standard', '--rule', 'paper'], /--rule: applies to --auction double only/],
+    ];
+    for (const [args, message] of cases) {
+      await assert.rejects(
+        run(process.execPath, [main, 'demo', ...args]),
+        (err: { stderr: string; code: number }) => {
+          assert.equal(err.code, 2, args.join(' '));
+          assert.match(err.stderr, message);
+          return true;
+        },
+      );
+    }
   });
 });

@@ -73,7 +73,8 @@ export interface DemoSummary {
   users: number;
   k: number;
   auction: 'double' | 'standard';
-  rule: WinnerRule;
+  /** Double auction: the STAR-Padding winner rule. */
+  rule?: WinnerRule;
   /** Standard auction: the provider groups p and which tasks each provider ran. */
   groups?: number;
   perProviderTasks?: string[][];
@@ -163,8 +164,19 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
     log,
     ...(o.latencyMs !== undefined && { latencyMs: o.latencyMs }),
   });
+  // Killed from outside: stop the providers and remove the work directory before exiting.
+  const onSignal = (signal: NodeJS.Signals, status: number) => (): void => {
+    log.warn({ signal }, 'stopping the demo');
+    void local.stop(o.keep).finally(() => process.exit(status));
+  };
+  const signals = [
+    ['SIGTERM', onSignal('SIGTERM', 143)],
+    ['SIGHUP', onSignal('SIGHUP', 129)],
+  ] as const;
+  for (const [signal, handler] of signals) process.once(signal, handler);
   try {
-    say(`started ${m} provider processes on loopback (logs in ${local.dir})`);
+    const where = o.keep ? `logs in ${local.dir}` : 'logs kept with --keep';
+    say(`started ${m} provider processes on loopback (${where})`);
     const client = local.client;
 
     // Bids from every user to every provider, then close bidding and time the round.
@@ -191,6 +203,7 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
     else printSummary(summary);
     return summary.status === 'outcome' && summary.matchesCentralised ? 0 : 1;
   } finally {
+    for (const [signal, handler] of signals) process.off(signal, handler);
     await local.stop(o.keep);
     log.flush();
   }
@@ -306,7 +319,7 @@ function summarise(
     users: scenario.users.length,
     k,
     auction: cluster.file.auction.kind,
-    rule: o.rule,
+    ...(cluster.file.auction.kind === 'double' && { rule: o.rule }),
     agreement,
     ...(agreement === 'faithful' && {
       ks: o.ks ?? 'it',
@@ -388,7 +401,7 @@ function printSummary(s: DemoSummary): void {
       );
     }
   } else {
-    lines.push('  outcome: ⊥ (aborted)');
+    lines.push('  no agreed outcome (⊥ at a provider, or a result missing at --timeout-ms):');
     for (const p of s.problems) lines.push(`    ${p}`);
   }
   lines.push(

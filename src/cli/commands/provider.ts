@@ -16,6 +16,8 @@ export interface ProviderCommandOptions {
   logLevel: string;
   logFile?: string;
   latencyMs?: string;
+  /** Stop when stdin reaches EOF: the parent that spawned us (demo, bench) has gone. */
+  exitWithParent?: boolean;
 }
 
 /** Starts a provider and resolves when it has stopped. */
@@ -50,6 +52,10 @@ export async function providerCommand(o: ProviderCommandOptions): Promise<void> 
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    if (o.exitWithParent) {
+      process.stdin.once('close', () => stop('parent gone'));
+      process.stdin.resume();
+    }
   });
   log.flush();
 }
