@@ -3,12 +3,21 @@
  * The `auctioneer` command line. This file only declares commands and their flags; each
  * command lives in commands/ and is imported when it runs.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ExitError, reportError } from './errors.js';
 import { LOG_LEVELS } from './logger.js';
 
+/** The package's version, read from package.json next to dist/. */
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
 const program = new Command()
   .name('auctioneer')
+  .version(VERSION)
   .description(
     'A distributed auctioneer: resource providers jointly run a truthful auction and all\n' +
       'agree on one allocation and one set of payments, or all abort (⊥).',
@@ -277,7 +286,11 @@ program
     ).choices(['majority', 'leader']),
   )
   .option('--json', 'print one JSON object', false)
-  .option('--workers <w>', 'worker threads (default: one per CPU)', intArg('--workers', 0, 64))
+  .option(
+    '--workers <w>',
+    'worker threads; 0 runs in this thread (default: one per CPU)',
+    intArg('--workers', 0, 64),
+  )
   .option(
     '--first <i>',
     'index of the first run (replays runs of a bigger simulation)',

@@ -4,6 +4,7 @@
  * submits every user's bid to every provider, closes bidding, collects the signed results,
  * checks them against each other and against the mechanism run centrally, and prints a summary.
  */
+import { existsSync } from 'node:fs';
 import type { RoundReport } from '../../client/client.js';
 import { equalBytes } from '../../core/bytes.js';
 import { ConfigError } from '../../core/errors.js';
@@ -222,9 +223,14 @@ function chooseScenario(o: DemoOptions): DoubleScenario {
     });
   }
 
-  const path = (BUNDLED_MAPS as readonly string[]).includes(name)
-    ? bundledMapPath(name as BundledMap)
-    : name;
+  const bundled = (BUNDLED_MAPS as readonly string[]).includes(name);
+  if (!bundled && !existsSync(name)) {
+    throw new ConfigError(
+      `--scenario: "${name}" is neither a bundled map (${BUNDLED_MAPS.join(', ')}), nor ` +
+        `'paper', nor an existing meshviewer.json file`,
+    );
+  }
+  const path = bundled ? bundledMapPath(name as BundledMap) : name;
   const s = loadScenario({
     kind: 'file',
     path,
