@@ -126,7 +126,11 @@ export function bundledMapPath(name: BundledMap): string {
  */
 export function truncateUsers(s: DoubleScenario, n: number): DoubleScenario {
   checkCount('users', n, 1, MAX_AGENTS);
-  if (s.users.length <= n) return s;
+  if (s.users.length < n) {
+    const note = `--users ${n}: the scenario has ${s.users.length} users, all of them run`;
+    return { ...s, notes: [...s.notes, note] };
+  }
+  if (s.users.length === n) return s;
 
   const byDemand = s.users.slice().sort((a, b) => {
     if (a.demand !== b.demand) return a.demand > b.demand ? -1 : 1;

@@ -268,11 +268,13 @@ describe('loadScenario and truncateUsers on the paper workload', () => {
     assert.match(t.notes.at(-1)!, /kept the 40 users with the largest demand of 300/);
   });
 
-  test('truncateUsers returns the scenario unchanged when n ≥ users and validates n', () => {
+  test('truncateUsers keeps every user when n ≥ users, with a note, and validates n', () => {
     const s = paperDoubleWorkload({ users: 10, providers: 2, seed: 1 });
 
     assert.equal(truncateUsers(s, 10), s);
-    assert.equal(truncateUsers(s, 11), s);
+    const more = truncateUsers(s, 11);
+    assert.deepEqual({ ...more, notes: s.notes }, s);
+    assert.deepEqual(more.notes, [...s.notes, '--users 11: the scenario has 10 users, all of them run']);
     for (const n of [0, -2, 1.5, NaN, 1_000_001]) assertInvalid(() => truncateUsers(s, n), 'users');
   });
 });
