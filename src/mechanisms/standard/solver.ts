@@ -24,6 +24,12 @@
  * of 0.3–4 % and the search does not finish in minutes (a float MILP solver at zero gap needs
  * 270–400 s); the Lagrangian bound closes the gap to about 0.01 % and the search to a few
  * hundred nodes.
+ *
+ * Known shortcoming (#3): the search is exponential in the worst case and its time depends on
+ * the coin. At n = 125 a whole mechanism run takes 1.1–12.1 s serial; from n ≈ 150 some coins
+ * take minutes, longer than a phase deadline. The root multipliers are already at the dual
+ * optimum, so what would help is a stronger relaxation (cuts, other branching), not more
+ * subgradient steps.
  */
 import { Engine, type BoundKind } from './bnb.js';
 import { compile, type WdpProblem, type WdpSolution } from './wdp.js';
