@@ -27,13 +27,11 @@
  */
 import { toHex, utf8 } from '../src/core/bytes.js';
 import { sha256 } from '../src/core/hash.js';
-import { compareIds } from '../src/core/units.js';
 import type { AuctionMechanism, BidReport } from '../src/mechanisms/mechanism.js';
 import { decodeStandardOutcome } from '../src/mechanisms/standard/codec.js';
 import type { StandardUser } from '../src/mechanisms/standard/types.js';
-import type { Cluster } from '../src/node/cluster.js';
 import type { LocalCluster } from '../src/node/local-cluster.js';
-import { ownReportBytes, userBidBytes, userBidJson } from '../src/node/reports.js';
+import { scenarioReports } from '../src/node/reports.js';
 import { outcomeHash } from '../src/protocol/fast-round.js';
 import { paperStandardWorkload, type StandardScenario } from '../src/scenarios/standard.js';
 import { machineLine } from './machine.js';
@@ -289,19 +287,6 @@ function centralRun(
       outcomeHash: toHex(outcomeHash(outcomeBytes)),
     },
   };
-}
-
-/** Every report of the workload as the providers hold them, in bidder-id order. */
-function scenarioReports(cluster: Cluster, scenario: StandardScenario): BidReport[] {
-  const providers = scenario.providers.map((p) => ({
-    bidder: p.id,
-    bytes: ownReportBytes(cluster, p.id, { capacity: p.capacity }),
-  }));
-  const users = scenario.users.map((u) => {
-    const b = userBidBytes(cluster, userBidJson(u), 'bid');
-    return { bidder: b.id, bytes: b.bytes };
-  });
-  return [...providers, ...users].sort((a, b) => compareIds(a.bidder, b.bidder));
 }
 
 function summarise(

@@ -10,6 +10,10 @@ import type { UserBid } from '../mechanisms/double/types.js';
 import { encodeStandardBid, encodeStandardProvider } from '../mechanisms/standard/codec.js';
 import { parseStandardProvider, parseStandardUser } from '../mechanisms/standard/pvcg.js';
 import type { StandardUser } from '../mechanisms/standard/types.js';
+import { compareIds } from '../core/units.js';
+import type { BidReport } from '../mechanisms/mechanism.js';
+import type { DoubleScenario } from '../scenarios/scenario.js';
+import type { StandardScenario } from '../scenarios/standard.js';
 import type { Cluster } from './cluster.js';
 
 /** A provider's own report: an ask (double auction only) and one capacity per resource. */
@@ -63,4 +67,27 @@ export function userBidJson(bid: UserBid | StandardUser): Record<string, unknown
     demand: bid.demand.map(String),
     ...(bid.accepts !== null && { accepts: [...bid.accepts] }),
   };
+}
+
+/**
+ * Every report of a scenario as the providers hold them, in bidder-id order: the input of a
+ * centralised run to compare a distributed round with.
+ */
+export function scenarioReports(
+  cluster: Cluster,
+  scenario: DoubleScenario | StandardScenario,
+): BidReport[] {
+  const providers = scenario.providers.map((p) => ({
+    bidder: p.id,
+    bytes: ownReportBytes(
+      cluster,
+      p.id,
+      'ask' in p ? { ask: p.ask, capacity: [p.capacity] } : { capacity: p.capacity },
+    ),
+  }));
+  const users = scenario.users.map((u) => {
+    const b = userBidBytes(cluster, userBidJson(u), 'bid');
+    return { bidder: b.id, bytes: b.bytes };
+  });
+  return [...providers, ...users].sort((a, b) => compareIds(a.bidder, b.bidder));
 }

@@ -10,7 +10,6 @@ import { equalBytes } from '../../core/bytes.js';
 import { ConfigError } from '../../core/errors.js';
 import { decodeDoubleOutcome } from '../../mechanisms/double/codec.js';
 import type { DoubleAuctionOutcome, WinnerRule } from '../../mechanisms/double/types.js';
-import type { BidReport } from '../../mechanisms/mechanism.js';
 import { decodeStandardOutcome } from '../../mechanisms/standard/codec.js';
 import {
   DEFAULT_EPSILON_PPM,
@@ -18,13 +17,12 @@ import {
   type StandardMode,
 } from '../../mechanisms/standard/types.js';
 import type { Cluster } from '../../node/cluster.js';
-import { ownReportBytes, userBidBytes, userBidJson } from '../../node/reports.js';
+import { scenarioReports } from '../../node/reports.js';
 import type { VerifiedResult } from '../../node/signed-result.js';
 import { paperStandardWorkload, type StandardScenario } from '../../scenarios/standard.js';
 import { standardFromDouble } from '../../scenarios/standard-map.js';
 import { sha256 } from '../../core/hash.js';
 import { utf8 } from '../../core/bytes.js';
-import { compareIds } from '../../core/units.js';
 import { startLocalCluster } from '../../node/local-cluster.js';
 import type { DecisionRule, KsFlavour } from '../../protocol/faithful/params.js';
 import {
@@ -252,23 +250,6 @@ function chooseStandardScenario(o: DemoOptions): StandardScenario {
   if (name !== 'paper') return standardFromDouble(chooseScenario(o), o.seed);
   const seed = /^[0-9]{1,19}$/.test(o.seed) ? BigInt(o.seed) : sha256(utf8(o.seed));
   return paperStandardWorkload({ users: o.users ?? 50, providers: o.providers ?? 8, seed });
-}
-
-/** Every report of the scenario as the providers hold them, in bidder-id order. */
-function scenarioReports(cluster: Cluster, scenario: AnyScenario): BidReport[] {
-  const providers = scenario.providers.map((p) => ({
-    bidder: p.id,
-    bytes: ownReportBytes(
-      cluster,
-      p.id,
-      'ask' in p ? { ask: p.ask, capacity: [p.capacity] } : { capacity: p.capacity },
-    ),
-  }));
-  const users = scenario.users.map((u) => {
-    const b = userBidBytes(cluster, userBidJson(u), 'bid');
-    return { bidder: b.id, bytes: b.bytes };
-  });
-  return [...providers, ...users].sort((a, b) => compareIds(a.bidder, b.bidder));
 }
 
 function summarise(
