@@ -274,7 +274,10 @@ describe('loadScenario and truncateUsers on the paper workload', () => {
     assert.equal(truncateUsers(s, 10), s);
     const more = truncateUsers(s, 11);
     assert.deepEqual({ ...more, notes: s.notes }, s);
-    assert.deepEqual(more.notes, [...s.notes, '--users 11: the scenario has 10 users, all of them run']);
+    assert.deepEqual(more.notes, [
+      ...s.notes,
+      '--users 11: the scenario has 10 users, all of them run',
+    ]);
     for (const n of [0, -2, 1.5, NaN, 1_000_001]) assertInvalid(() => truncateUsers(s, n), 'users');
   });
 });

@@ -23,13 +23,18 @@ import {
   type Incumbent,
   type SuffixTables,
 } from './lagrange.js';
+import { lexMinPacking, splitIntoProviders } from './packing.js';
+import { surrogateOptimum } from './surrogate.js';
 import { NONE, type Compiled } from './wdp.js';
 
 /** Which bound the branch-and-bound uses; `auto` picks `lagrangian` when R = 1 and affordable. */
 export type BoundKind = 'auto' | 'lagrangian' | 'lp';
 
-/** Diagnostic counters (nodes visited by all searches of this process), for benchmarks. */
-export const searchStats = { nodes: 0 };
+/**
+ * Diagnostic counters of this process, for benchmarks and tests: nodes visited by the
+ * searches, and solves settled by the surrogate method (`surrogate`) or not (`fallback`).
+ */
+export const searchStats = { nodes: 0, surrogate: 0, fallback: 0 };
 
 /** Solutions kept in an engine's pool. */
 const POOL_SIZE = 32;
@@ -51,17 +56,25 @@ export class Engine {
   private readonly shift: bigint;
   private readonly dom: Dominance;
 
+  /**
+   * @param bound the bound of the search
+   * @param surrogate try the surrogate method first (R = 1); results are the same either way
+   */
   constructor(
     readonly c: Compiled,
     private readonly bound: BoundKind = 'auto',
+    private readonly surrogate = true,
   ) {
     this.shift = scaleShift(c);
     this.dom = dominance(c);
   }
 
   /** The optimum and its canonical assignment. */
-  solve(excluded?: ReadonlySet<number>): { value: bigint; assignment: (number | null)[] } {
+  solve(excluded?: ReadonlySet<number>): WdpResult {
     const active = activeUsers(this.c, excluded);
+    const quick = this.surrogate ? this.surrogateSolve(active) : null;
+    if (quick) return quick;
+    searchStats.fallback++;
     const inc = greedy(this.c, active);
     const lag = this.multipliers(active, inc, excluded === undefined || excluded.size === 0);
 
@@ -85,6 +98,9 @@ export class Engine {
    */
   value(excluded?: ReadonlySet<number>, hint?: readonly (number | null)[]): bigint {
     const active = activeUsers(this.c, excluded);
+    const quick = this.surrogate ? this.surrogateValue(active) : null;
+    if (quick !== null) return quick;
+    searchStats.fallback++;
     let inc = greedy(this.c, active);
     const starts = this.pool.map((p) => p.assign);
     if (hint) starts.unshift(Int32Array.from(hint, (s) => s ?? NONE));
@@ -96,6 +112,46 @@ export class Engine {
     const a1 = this.fixOut(active, lag, inc.value + 1n);
     const search = new Search(this.c, a1, this.bounds(lag, a1), this.free(), this.record);
     return search.maxValue(inc.value);
+  }
+
+  /**
+   * The optimum value by the surrogate method: the surrogate knapsack's optimal set, split
+   * among the providers, is feasible and reaches the upper bound U, so W = U. Null when the
+   * split fails (or the method does not apply).
+   */
+  private surrogateValue(active: Uint8Array): bigint | null {
+    const optimum = surrogateOptimum(this.c, active);
+    if (!optimum) return null;
+    if (!(splitIntoProviders(this.c, optimum.users, this.c.cap) instanceof Int32Array)) return null;
+    searchStats.surrogate++;
+    return optimum.value;
+  }
+
+  /**
+   * The optimum and its canonical assignment by the surrogate method. The optimal set S is
+   * the only one when every optimum serves every user of S (each shown by the LP bound or
+   * by W_-i < W*, the latter by the surrogate method too); the canonical assignment is then
+   * the lexicographically smallest packing of S. Null when any step is not settled.
+   */
+  private surrogateSolve(active: Uint8Array): WdpResult | null {
+    const optimum = surrogateOptimum(this.c, active);
+    if (!optimum) return null;
+    const witness = splitIntoProviders(this.c, optimum.users, this.c.cap);
+    if (!(witness instanceof Int32Array)) return null;
+    const target = optimum.value;
+
+    for (const i of optimum.users) {
+      if (optimum.provesNeeded(i, target)) continue;
+      const without = active.slice();
+      without[i] = 0;
+      const value = this.surrogateValue(without);
+      if (value === null || value >= target) return null;
+    }
+    const x = lexMinPacking(this.c, optimum.users, witness);
+    if (!x) return null;
+    this.record(x, target);
+    searchStats.surrogate++;
+    return { value: target, assignment: Array.from(x, (s) => (s === NONE ? null : s)) };
   }
 
   private free(): Int32Array {
@@ -231,6 +287,12 @@ export class Engine {
     if (this.bound === 'lagrangian') return true;
     return Lagrangian.cells(this.c, active) <= MAX_LAGRANGIAN_CELLS;
   }
+}
+
+/** An optimum and its canonical assignment. */
+interface WdpResult {
+  value: bigint;
+  assignment: (number | null)[];
 }
 
 /** The Lagrangian data a search reads (all null for the LP bound). */

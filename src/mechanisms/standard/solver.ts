@@ -17,19 +17,24 @@
  * Two implementations, checked against each other by the tests:
  * - {@link exactMaxOracle}: a memoised capacity-state dynamic programme (B.3 option 1), for
  *   small instances only (its state space is Π (C[s][r] + 1)).
- * - {@link exactMaxBnB}: branch-and-bound (B.3 option 2, bnb.ts) with a Lagrangian bound built
- *   from exact per-provider knapsacks (R = 1) or the LP bound (any R).
+ * - {@link exactMaxBnB}: for R = 1, first the surrogate method (surrogate.ts, packing.ts): the
+ *   one-knapsack relaxation over Σ C, whose optimal user set, when it can be split among the
+ *   providers, is optimal; then, when that does not settle the problem, branch-and-bound
+ *   (B.3 option 2, bnb.ts) with a Lagrangian bound built from exact per-provider knapsacks
+ *   (R = 1) or the LP bound (any R).
  *
- * Measured on the paper's standard workload (n = 125, m = 8), the plain LP bound leaves a gap
- * of 0.3–4 % and the search does not finish in minutes (a float MILP solver at zero gap needs
- * 270–400 s); the Lagrangian bound closes the gap to about 0.01 % and the search to a few
- * hundred nodes.
+ * Measured on the paper's standard workload (m = 8): at n = 125 the plain LP bound leaves a
+ * gap of 0.3–4 % and the search does not finish in minutes (a float MILP solver at zero gap
+ * needs 270–400 s); the Lagrangian bound closes the gap to about 0.01 % and the search to a
+ * few hundred nodes. With 25 or more users per provider the surrogate optimum is feasible
+ * for almost every solve, and a whole mechanism run takes 0.1–2 s from n = 200 to n = 1000.
  *
- * Known shortcoming (#3): the search is exponential in the worst case and its time depends on
- * the coin. At n = 125 a whole mechanism run takes 1.1–12.1 s serial; from n ≈ 150 some coins
- * take minutes, longer than a phase deadline. The root multipliers are already at the dual
- * optimum, so what would help is a stronger relaxation (cuts, other branching), not more
- * subgradient steps.
+ * Known shortcoming (#5): between the two regimes, n ≈ 130–250 with m = 8, some solves have a
+ * surrogate optimum that cannot be split (a few large users per provider) and fall back to the
+ * search, whose time depends on the coin: at n = 150 a run took 15 s for one coin and 107 s
+ * for another, at n = 200 one coin in four did not finish in minutes. What would close it is
+ * a search over the surrogate solutions themselves (next-best knapsack sets until one packs),
+ * not more subgradient steps.
  */
 import { Engine, type BoundKind } from './bnb.js';
 import { compile, type WdpProblem, type WdpSolution } from './wdp.js';
@@ -51,6 +56,12 @@ export interface BnbOptions {
    * @default 'auto'
    */
   readonly bound?: BoundKind;
+  /**
+   * Settle a solve by the surrogate relaxation and a split among the providers first
+   * (surrogate.ts, packing.ts) when it can; otherwise, or when false, search.
+   * @default true
+   */
+  readonly surrogate?: boolean;
 }
 
 /**
@@ -74,7 +85,7 @@ export function exactMaxBnB(
   excluded?: ReadonlySet<number>,
   options: BnbOptions = {},
 ): WdpSolution {
-  return new Engine(compile(problem), options.bound).solve(excluded);
+  return new Engine(compile(problem), options.bound, options.surrogate).solve(excluded);
 }
 
 /**
@@ -90,7 +101,7 @@ export class WdpInstance {
    * @throws RangeError on a malformed problem
    */
   constructor(problem: WdpProblem, options: BnbOptions = {}) {
-    this.engine = new Engine(compile(problem), options.bound);
+    this.engine = new Engine(compile(problem), options.bound, options.surrogate);
   }
 
   /** Same as {@link exactMaxBnB}. */

@@ -112,10 +112,10 @@ describe('exactMaxOracle', () => {
 
 describe('exactMaxBnB', () => {
   for (const bound of ['auto', 'lagrangian', 'lp'] as const) {
-    test(`bound ${bound}: equals the oracle, value and assignment, R = 1`, () => {
+    test(`bound ${bound}, search only: equals the oracle, value and assignment, R = 1`, () => {
       fc.assert(
         fc.property(instance({ maxUsers: 8, maxR: 1 }), ({ problem, excluded }) => {
-          const got = exactMaxBnB(problem, excluded, { bound });
+          const got = exactMaxBnB(problem, excluded, { bound, surrogate: false });
           assert.deepEqual(got, exactMaxOracle(problem, excluded));
         }),
         { numRuns: 400, seed: 21 },
@@ -160,8 +160,8 @@ describe('exactMaxBnB', () => {
     );
   });
 
-  test('larger instances: the Lagrangian and LP bounds agree, and are optimal', () => {
-    // 16 users, 4 providers: too big for the oracle (5^16 vectors), so compare the two bounds
+  test('larger instances: both bounds and the surrogate method agree, and are optimal', () => {
+    // 16 users, 4 providers: too big for the oracle (5^16 vectors), so compare the methods
     // and check the assignment is feasible with the claimed value.
     fc.assert(
       fc.property(
@@ -177,9 +177,10 @@ describe('exactMaxBnB', () => {
             accepts: users.map(() => null),
             weight: users.map((u) => u.w),
           };
-          const a = exactMaxBnB(problem, undefined, { bound: 'lagrangian' });
-          const b = exactMaxBnB(problem, undefined, { bound: 'lp' });
+          const a = exactMaxBnB(problem, undefined, { bound: 'lagrangian', surrogate: false });
+          const b = exactMaxBnB(problem, undefined, { bound: 'lp', surrogate: false });
           assert.deepEqual(a, b);
+          assert.deepEqual(exactMaxBnB(problem), a);
           const load = caps.map(() => 0n);
           let value = 0n;
           a.assignment.forEach((s, i) => {
