@@ -45,7 +45,7 @@ import {
 } from './results.js';
 import { runRound, startDoubleCluster, type RoundSample } from './rounds.js';
 import { ratio, round2, roundSpread, spread, type Spread } from './stats.js';
-import { num, spreadCell, type Table } from './table.js';
+import { count, num, spreadCell, type Table } from './table.js';
 
 /** Providers of the centralised series' workload: the paper's m = 8. */
 export const CENTRAL_PROVIDERS = 8;
@@ -301,10 +301,10 @@ export function doubleTable(points: readonly DoublePoint[]): Table {
 export async function doubleFiles(r: DoubleResults): Promise<ResultFiles> {
   const stem = fileStem('double', r.options.latencyMs);
   const caption =
-    `${machineLine(r.machine)}; ${r.options.runs} runs per point, ` +
+    `${machineLine(r.machine)}; ${count(r.options.runs, 'run')} per point, ` +
     `latency ${r.options.latencyMs} ms, rule ${r.options.rule}, seed ${r.options.seed}`;
   const md = markdownReport(
-    `Double auction (paper Figure 4), times in ms: median [min–max] of ${r.options.runs} runs.`,
+    `Double auction (paper Figure 4), times in ms: median [min–max] of ${count(r.options.runs, 'run')}.`,
     caption,
     r,
     doubleTable(r.points),

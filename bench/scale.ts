@@ -27,7 +27,7 @@ import {
 } from './results.js';
 import { runRound, startDoubleCluster, type RoundSample } from './rounds.js';
 import { round2, roundSpread, spread, type Spread } from './stats.js';
-import { bytesCell, num, spreadCell, type Table } from './table.js';
+import { bytesCell, count, num, spreadCell, type Table } from './table.js';
 
 /** Users in the warm-up round (or the largest n, when smaller). */
 export const SCALE_WARMUP_USERS = 1000;
@@ -216,11 +216,11 @@ export function scaleTable(points: readonly ScalePoint[]): Table {
 export async function scaleFiles(r: ScaleResults): Promise<ResultFiles> {
   const m = r.options.providers;
   const caption =
-    `${machineLine(r.machine)}; m = ${m}, ${r.options.runs} run(s) per point, ` +
+    `${machineLine(r.machine)}; m = ${m}, ${count(r.options.runs, 'run')} per point, ` +
     `latency ${r.options.latencyMs} ms`;
   const md = markdownReport(
-    `Double auction at scale, m = ${m}: times in ms, median [min–max] of ${r.options.runs} ` +
-      'run(s).',
+    `Double auction at scale, m = ${m}: times in ms, median [min–max] of ` +
+      `${count(r.options.runs, 'run')}.`,
     caption,
     r,
     scaleTable(r.points),

@@ -55,7 +55,7 @@ import {
 } from './results.js';
 import { runRound, startStandardCluster } from './rounds.js';
 import { ratio, round2, roundSpread, spread, type Spread } from './stats.js';
-import { num, spreadCell, type Table } from './table.js';
+import { count, num, spreadCell, type Table } from './table.js';
 
 /** Providers m, as in the paper's Figure 5. */
 export const STANDARD_PROVIDERS = 8;
@@ -334,10 +334,10 @@ export function standardTable(points: readonly StandardPoint[]): Table {
 export async function standardFiles(r: StandardResults): Promise<ResultFiles> {
   const runs = r.options.runs;
   const caption =
-    `${machineLine(r.machine)}; m = 8, ${runs} runs per point (p = 1: ${2 * runs}), ` +
+    `${machineLine(r.machine)}; m = 8, ${count(runs, 'run')} per point (p = 1: ${2 * runs}), ` +
     `latency ${r.options.latencyMs} ms, seed ${r.options.seed}`;
   const md = markdownReport(
-    `Standard auction (paper Figure 5), times in ms: median [min–max] of ${runs} runs ` +
+    `Standard auction (paper Figure 5), times in ms: median [min–max] of ${count(runs, 'run')} ` +
       `(p = 1: ${2 * runs}, the centralised check of every p = 2 and p = 4 round).`,
     caption,
     r,
