@@ -129,8 +129,9 @@ export class Engine {
 
   /**
    * The optimum and its canonical assignment by the surrogate method. The optimal set S is
-   * the only one when every optimum serves every user of S (each shown by the LP bound or
-   * by W_-i < W*, the latter by the surrogate method too); the canonical assignment is then
+   * the only one when every optimum serves every user of S (each shown by the LP bound with
+   * i forced out, or by the surrogate optimum without i, a bound on W_-i, being below W*);
+   * the canonical assignment is then
    * the lexicographically smallest packing of S. Null when any step is not settled.
    */
   private surrogateSolve(active: Uint8Array): WdpResult | null {
@@ -144,8 +145,8 @@ export class Engine {
       if (optimum.provesNeeded(i, target)) continue;
       const without = active.slice();
       without[i] = 0;
-      const value = this.surrogateValue(without);
-      if (value === null || value >= target) return null;
+      const bound = surrogateOptimum(this.c, without)?.value;
+      if (bound === undefined || bound >= target) return null;
     }
     const x = lexMinPacking(this.c, optimum.users, witness);
     if (!x) return null;

@@ -15,6 +15,12 @@
 import { NONE, type Compiled } from './wdp.js';
 
 /**
+ * Largest subset-sum table (users × capacity cells) a constructive step builds; beyond it the
+ * step is skipped (large capacities in small units), which only means "not shown here".
+ */
+const MAX_PACK_CELLS = 20_000_000;
+
+/**
  * An assignment of `users` (each to a provider it accepts, within the residual capacities
  * `room`): first by filling the providers one at a time (fast, usually enough), then by the
  * exhaustive {@link packExactly}.
@@ -60,6 +66,7 @@ function splitInOrder(
     if (unplaced === 0) break;
     const candidates = users.filter((i) => !placed[i] && c.acc[i * c.m + s]);
     const subset = largestSubset(c, candidates, room[s]!);
+    if (!subset) return null;
     let filled = 0;
     for (const i of subset) {
       placed[i] = 1;
@@ -75,10 +82,12 @@ function splitInOrder(
 
 /**
  * A subset of `users` with the largest total demand not above `cap` (exact subset-sum;
- * larger users considered first, so they are the ones used when there is a choice).
+ * larger users considered first, so they are the ones used when there is a choice; users of
+ * demand 0 always in), or null when the table would pass {@link MAX_PACK_CELLS}.
  */
-function largestSubset(c: Compiled, users: readonly number[], cap: number): number[] {
-  const list = users.filter((i) => c.dem[i]! <= cap);
+function largestSubset(c: Compiled, users: readonly number[], cap: number): number[] | null {
+  const list = users.filter((i) => c.dem[i]! > 0 && c.dem[i]! <= cap);
+  if (list.length * (cap + 1) > MAX_PACK_CELLS) return null;
   list.sort((a, b) => c.dem[b]! - c.dem[a]! || a - b);
   const from = new Int32Array(cap + 1).fill(-1);
   from[0] = -2;
@@ -189,6 +198,7 @@ function moveInto(
 
   // Subset-sum over t's later users that accept u: any total in [over, free].
   const movable = rest.filter((i) => x[i] === t && c.acc[i * c.m + u]);
+  if (movable.length * (free + 1) > MAX_PACK_CELLS) return null;
   const from = new Int32Array(free + 1).fill(-1);
   from[0] = -2;
   let hit = -1;

@@ -34,6 +34,9 @@ export interface SurrogateOptimum {
 /** Largest core table (cells) the exact dynamic programme builds; beyond it, no result. */
 const MAX_CORE_CELLS = 60_000_000;
 
+/** Largest capacity of the core table: its two value rows are Float64Arrays of this length. */
+const MAX_CORE_CAPACITY = 1 << 22;
+
 /**
  * The exact surrogate optimum over the users marked in `active` (each of which fits some
  * provider it accepts), or null when the problem is outside this method (R ≠ 1, weights too
@@ -114,7 +117,7 @@ function coreKnapsack(c: Compiled, items: readonly number[], capacity: number): 
   const cap = Math.max(0, Math.min(capacity, total));
   const list = items.filter((i) => c.dem[i]! <= cap);
   if (list.length === 0) return [];
-  if (list.length * (cap + 1) > MAX_CORE_CELLS) return null;
+  if (cap + 1 > MAX_CORE_CAPACITY || list.length * (cap + 1) > MAX_CORE_CELLS) return null;
 
   // Split weights: hi < 2^30 per user, lo < 2^shift; refuse when sums could pass 2^53.
   let maxW = 0n;

@@ -93,7 +93,7 @@ const packingCase = fc
   .chain(({ m, n }) =>
     fc.record({
       caps: fc.array(fc.bigInt(0n, 14n), { minLength: m, maxLength: m }),
-      demands: fc.array(fc.bigInt(1n, 7n), { minLength: n, maxLength: n }),
+      demands: fc.array(fc.bigInt(0n, 7n), { minLength: n, maxLength: n }),
       accepts: fc.array(
         fc.option(fc.subarray(Array.from({ length: m }, (_, s) => s)), { freq: 2 }),
         { minLength: n, maxLength: n },
@@ -237,6 +237,18 @@ describe('the solver with the surrogate method', () => {
     );
     const settled = searchStats.surrogate - before.surrogate;
     assert.ok(settled >= 100, `the surrogate method settled ${settled} of 300 solves`);
+  });
+
+  test('capacities in small units (10^12) fall back instead of building huge tables', () => {
+    const problem: WdpProblem = {
+      capacity: [[10n ** 12n], [10n ** 12n]],
+      demand: [[3n], [5n], [7n]],
+      accepts: [null, null, null],
+      weight: [10n, 20n, 30n],
+    };
+    const expected = { value: 60n, assignment: [0, 0, 0] };
+    assert.deepEqual(exactMaxBnB(problem), expected);
+    assert.deepEqual(exactMaxBnB(problem, undefined, { surrogate: false }), expected);
   });
 
   test('equals the oracle on 20–24 users over 3 providers, with W_-i re-solves', () => {
