@@ -132,7 +132,7 @@ common(
     )
     .option(
       '--users <list>',
-      'numbers of users (the paper has 25 to 125; see below for 150 to 250)',
+      'numbers of users (the paper has 25 to 125; see below for 150 to 200)',
       intList('--users'),
       [25, 50, 75, 100, 125, 250, 500, 750, 1000],
     )
@@ -140,10 +140,11 @@ common(
       'after',
       [
         '',
-        'Between 150 and 250 users (m = 8) some coins make the exact allocation fall back from',
-        'the surrogate method to the branch-and-bound search, which may take minutes (at n = 150',
-        'a serial run took 15 s for one coin and 107 s for another). The default skips that',
-        'range; ask for it with e.g. --users 150,200 (it may be slow). See docs/benchmarks.md.',
+        'Between about 150 and 200 users (m = 8) some coins make the exact allocation fall back',
+        'from the surrogate method to the branch-and-bound search, which may take minutes (at',
+        'n = 150 a serial run took 15 s for one coin and 107 s for another). The default skips',
+        'that range; ask for it with e.g. --users 150,200 (it may be slow). See',
+        'docs/benchmarks.md, "Larger n".',
         '',
       ].join('\n'),
     ),

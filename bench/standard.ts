@@ -1,7 +1,8 @@
 /**
  * `bench standard`: the paper's Figure 5 — the standard auction (PVCG-ε) with m = 8 providers
- * for p = 1 (centralised, serial), p = 2 (k = 3) and p = 4 (k = 1), n = 25 … 125 by default;
- * wall time and the largest per-provider CPU time, beside the paper's numbers.
+ * for p = 1 (centralised, serial), p = 2 (k = 3) and p = 4 (k = 1), by default the paper's
+ * n = 25 … 125 and then 250 … 1000; wall time and the largest per-provider CPU time, beside
+ * the paper's numbers.
  *
  * What is timed, per run:
  * - p = 2 and p = 4: a round on 8 provider processes over ZeroMQ on loopback, from the close of
@@ -61,8 +62,9 @@ import { count, num, spreadCell, type Table } from './table.js';
 export const STANDARD_PROVIDERS = 8;
 
 /**
- * Phase deadline of the bench clusters: the exact allocation runs inside one phase, and at
- * large n it can take many minutes per provider on a shared 2-core machine.
+ * Phase deadline of the bench clusters: the exact allocation runs inside one phase, and for
+ * some coins at n ≈ 150–200 (not in the default sweep, #5) it can take minutes per provider
+ * on a shared 2-core machine.
  */
 export const STANDARD_PHASE_TIMEOUT_MS = 3_600_000;
 

@@ -25,16 +25,17 @@
  *
  * Measured on the paper's standard workload (m = 8): at n = 125 the plain LP bound leaves a
  * gap of 0.3–4 % and the search does not finish in minutes (a float MILP solver at zero gap
- * needs 270–400 s); the Lagrangian bound closes the gap to about 0.01 % and the search to a
- * few hundred nodes. With 25 or more users per provider the surrogate optimum is feasible
- * for almost every solve, and a whole mechanism run takes 0.1–2 s from n = 200 to n = 1000.
+ * needs 270–400 s); the Lagrangian bound closes the gap to about 0.01 % and the search to
+ * 0.2–20 million nodes for a whole mechanism run. From n = 225 (about 28 users per provider)
+ * the surrogate optimum packed in every solve we ran, and a whole mechanism run takes 0.1–2.5 s
+ * up to n = 1000 (docs/benchmarks.md).
  *
- * Known shortcoming (#5): between the two regimes, n ≈ 130–250 with m = 8, some solves have a
+ * Known shortcoming (#5): between the two regimes, n ≈ 150–200 with m = 8, some solves have a
  * surrogate optimum that cannot be split (a few large users per provider) and fall back to the
  * search, whose time depends on the coin: at n = 150 a run took 15 s for one coin and 107 s
- * for another, at n = 200 one coin in four did not finish in minutes. What would close it is
- * a search over the surrogate solutions themselves (next-best knapsack sets until one packs),
- * not more subgradient steps.
+ * for another; at n = 175 four coins of four and at n = 200 three of six were not done in
+ * 30 s. What would close it is a search over the surrogate solutions themselves (next-best
+ * knapsack sets until one packs), not more subgradient steps.
  */
 import { Engine, type BoundKind } from './bnb.js';
 import { compile, type WdpProblem, type WdpSolution } from './wdp.js';
