@@ -25,7 +25,7 @@ import {
 } from './lagrange.js';
 import { lexMinPacking, splitIntoProviders } from './packing.js';
 import { surrogateOptimum } from './surrogate.js';
-import { NONE, type Compiled } from './wdp.js';
+import { NONE, type Compiled, type WdpSolution } from './wdp.js';
 
 /** Which bound the branch-and-bound uses; `auto` picks `lagrangian` when R = 1 and affordable. */
 export type BoundKind = 'auto' | 'lagrangian' | 'lp';
@@ -70,7 +70,7 @@ export class Engine {
   }
 
   /** The optimum and its canonical assignment. */
-  solve(excluded?: ReadonlySet<number>): WdpResult {
+  solve(excluded?: ReadonlySet<number>): WdpSolution {
     const active = activeUsers(this.c, excluded);
     const quick = this.surrogate ? this.surrogateSolve(active) : null;
     if (quick) return quick;
@@ -131,10 +131,10 @@ export class Engine {
    * The optimum and its canonical assignment by the surrogate method. The optimal set S is
    * the only one when every optimum serves every user of S (each shown by the LP bound with
    * i forced out, or by the surrogate optimum without i, a bound on W_-i, being below W*);
-   * the canonical assignment is then
-   * the lexicographically smallest packing of S. Null when any step is not settled.
+   * the canonical assignment is then the lexicographically smallest packing of S. Null when
+   * any step is not settled.
    */
-  private surrogateSolve(active: Uint8Array): WdpResult | null {
+  private surrogateSolve(active: Uint8Array): WdpSolution | null {
     const optimum = surrogateOptimum(this.c, active);
     if (!optimum) return null;
     const witness = splitIntoProviders(this.c, optimum.users, this.c.cap);
@@ -288,12 +288,6 @@ export class Engine {
     if (this.bound === 'lagrangian') return true;
     return Lagrangian.cells(this.c, active) <= MAX_LAGRANGIAN_CELLS;
   }
-}
-
-/** An optimum and its canonical assignment. */
-interface WdpResult {
-  value: bigint;
-  assignment: (number | null)[];
 }
 
 /** The Lagrangian data a search reads (all null for the LP bound). */

@@ -101,7 +101,7 @@ function largestSubset(c: Compiled, users: readonly number[], cap: number): numb
     }
   }
 
-  const out: number[] = [];
+  const out = users.filter((i) => c.dem[i] === 0);
   for (let x = best; x > 0;) {
     const j = from[x]!;
     out.push(list[j]!);
@@ -161,7 +161,7 @@ function packWith(
   const repaired = moveInto(c, k, t, rest, after, x);
   if (repaired) return repaired;
 
-  // Otherwise a fresh split of the rest, then the necessary condition per provider.
+  // Otherwise a fresh split of the rest, constructive, then exhaustive.
   const split = splitIntoProviders(c, rest, after);
   if (!(split instanceof Int32Array)) return split;
   const y = x.slice();
@@ -196,26 +196,14 @@ function moveInto(
   if (over <= 0) return y;
   if (free < over) return null;
 
-  // Subset-sum over t's later users that accept u: any total in [over, free].
+  // t's later users that accept u, as many (by demand) as fit in u: enough if ≥ the overflow.
   const movable = rest.filter((i) => x[i] === t && c.acc[i * c.m + u]);
-  if (movable.length * (free + 1) > MAX_PACK_CELLS) return null;
-  const from = new Int32Array(free + 1).fill(-1);
-  from[0] = -2;
-  let hit = -1;
-  for (let j = 0; j < movable.length && hit < 0; j++) {
-    const d = c.dem[movable[j]!]!;
-    for (let s = free; s >= d; s--) {
-      if (from[s] !== -1 || from[s - d] === -1) continue;
-      from[s] = j;
-      if (s >= over) hit = s;
-    }
-  }
-  if (hit < 0) return null;
-  for (let s = hit; s > 0;) {
-    const j = from[s]!;
-    y[movable[j]!] = u;
-    s -= c.dem[movable[j]!]!;
-  }
+  const moved = largestSubset(c, movable, free);
+  if (!moved) return null;
+  let total = 0;
+  for (const i of moved) total += c.dem[i]!;
+  if (total < over) return null;
+  for (const i of moved) y[i] = u;
   return y;
 }
 
