@@ -9,6 +9,7 @@
  *   npm run bench -- standard            # Figure 5: p = 1, 2, 4 with m = 8, n = 25…1000
  *   npm run bench -- standard --users 25,50,75,100,125   # the paper's points only
  *   npm run bench -- scale               # m = 8, n = 10^2 … 10^5: envelopes, bytes, times
+ *   npm run bench -- solver              # the standard auction's solver alone, by n and coin
  *   npm run bench -- double --latency-ms 5 --runs 3 --out docs/bench
  *   npm run bench -- render docs/bench/*.json   # tables and plots again, from the JSON
  *
@@ -23,6 +24,7 @@ import { DEFAULT_OUT_DIR, writeResults, type ResultFiles } from './results.js';
 import { formatTable, type Table } from './table.js';
 import type { DoubleResults } from './double.js';
 import type { ScaleResults } from './scale.js';
+import type { SolverResults } from './solver.js';
 import type { StandardResults } from './standard.js';
 
 /** Status of a bench that measured a wrong result. */
@@ -141,10 +143,10 @@ common(
       [
         '',
         'Between about 150 and 200 users (m = 8) some coins make the exact allocation fall back',
-        'from the surrogate method to the branch-and-bound search, which may take minutes (at',
-        'n = 150 a serial run took 15 s for one coin and 107 s for another). The default skips',
-        'that range; ask for it with e.g. --users 150,200 (it may be slow). See',
-        'docs/benchmarks.md, "Larger n".',
+        'from the surrogate method to the branch-and-bound search, which may take minutes: at',
+        'n = 150, 175 and 200, 2, 3 and 3 serial runs of 4 were not done in 30 s (`npm run',
+        'bench -- solver`). The default skips that range; ask for it with e.g. --users 150,200',
+        '(it may be slow). See docs/benchmarks.md, "Larger n".',
         '',
       ].join('\n'),
     ),
@@ -162,11 +164,43 @@ common(
 });
 
 program
+  .command('solver')
+  .summary("the standard auction's exact solver alone, by n, with a time limit per run")
+  .description(
+    "The whole standard-auction mechanism (p = 1) on the paper's workload with m = 8, once per " +
+      'coin for each n, serially, each run in a worker thread stopped at --timeout-s: wall ' +
+      'time, and how many exact solves the surrogate method left to the branch-and-bound ' +
+      'search. Coins are fixed (sha256 of "coin0", "coin1", …), so a run is reproducible.',
+  )
+  .option(
+    '--users <list>',
+    'numbers of users',
+    intList('--users'),
+    [125, 150, 175, 200, 225, 250, 500, 1000],
+  )
+  .option('--coins <k>', 'runs (coins) per n', intArg('--coins', 1, 1000), 4)
+  .option('--timeout-s <s>', 'time limit of one run', intArg('--timeout-s', 1, 86_400), 30)
+  .option('--seed <seed>', 'seed of the workload', '1')
+  .option('--out <dir>', 'directory for the JSON and Markdown files', DEFAULT_OUT_DIR)
+  .action(async (o) => {
+    const { runSolverBench, solverTable, solverFiles } = await import('./solver.js');
+    const r = await runSolverBench({
+      users: o.users,
+      coins: o.coins,
+      timeoutS: o.timeoutS,
+      seed: o.seed,
+      command: commandLine(),
+    });
+    await finish(o.out, solverTable(r), solverFiles(r));
+  });
+
+program
   .command('render')
   .summary('re-render tables and plots from result JSON files, without running')
   .description(
-    'Re-renders the Markdown table and the SVG plots of result files written by double, scale ' +
-      'or standard (e.g. after a change of plot style), next to each file unless --out is given.',
+    'Re-renders the Markdown table and the SVG plots of result files written by double, scale, ' +
+      'standard or solver (e.g. after a change of plot style), next to each file unless --out ' +
+      'is given.',
   )
   .argument('<json...>', 'result files, e.g. docs/bench/double.json')
   .option('--out <dir>', 'directory for the files (default: the directory of each JSON file)')
@@ -191,8 +225,12 @@ program
         const { standardTable, standardFiles } = await import('./standard.js');
         const d = r as StandardResults;
         await finish(out, standardTable(d.points), await standardFiles(d));
+      } else if (r.bench === 'solver') {
+        const { solverTable, solverFiles } = await import('./solver.js');
+        const d = r as SolverResults;
+        await finish(out, solverTable(d), solverFiles(d));
       } else {
-        throw new ExitError(2, `${path}: not a result file of double, scale or standard`);
+        throw new ExitError(2, `${path}: not a result file of double, scale, standard or solver`);
       }
     }
   });

@@ -29,6 +29,7 @@
 import { toHex, utf8 } from '../src/core/bytes.js';
 import { sha256 } from '../src/core/hash.js';
 import type { AuctionMechanism, BidReport } from '../src/mechanisms/mechanism.js';
+import { searchStats } from '../src/mechanisms/standard/bnb.js';
 import { decodeStandardOutcome } from '../src/mechanisms/standard/codec.js';
 import type { StandardUser } from '../src/mechanisms/standard/types.js';
 import type { LocalCluster } from '../src/node/local-cluster.js';
@@ -103,6 +104,8 @@ export interface StandardSample {
   readonly submitMs?: number;
   /** Winners before the lottery: the mechanism solves 1 + winners exact problems. */
   readonly winners: number;
+  /** p = 1 only: of those solves, how many the surrogate method did not settle (the search). */
+  readonly searchSolves?: number;
   readonly outcomeHash: string;
 }
 
@@ -122,6 +125,8 @@ export interface StandardPoint {
   readonly paperMs: number | null;
   /** paper / ours on the medians of the wall time. */
   readonly ratio: number | null;
+  /** p = 1 only: exact solves of all runs, and how many of them went to the search. */
+  readonly solves?: { readonly total: number; readonly search: number };
   /** Every run (absent in files written before samples were recorded). */
   readonly samples?: readonly StandardSample[];
 }
@@ -273,11 +278,13 @@ function centralRun(
   reports: readonly BidReport[],
   seed: Uint8Array,
 ): { outcomeBytes: Uint8Array; sample: Omit<StandardSample, 'round' | 'checks'> } {
+  const search0 = searchStats.fallback;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const { outcomeBytes } = mechanism.run(reports, seed);
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const winners = decodeStandardOutcome(outcomeBytes).winners.length;
 
   return {
     outcomeBytes,
@@ -285,7 +292,8 @@ function centralRun(
       seed: toHex(seed),
       wallMs: round2(wallMs),
       cpuMaxMs: round2((cpu.user + cpu.system) / 1000),
-      winners: decodeStandardOutcome(outcomeBytes).winners.length,
+      winners,
+      searchSolves: searchStats.fallback - search0,
       outcomeHash: toHex(outcomeHash(outcomeBytes)),
     },
   };
@@ -312,14 +320,35 @@ function summarise(
     cpuMaxMs: roundSpread(spread(samples.map((s) => s.cpuMaxMs))),
     paperMs: paper,
     ratio: ratio(paper, wallMs.median),
+    ...(series === 'p=1' ? { solves: solveCounts(samples) } : {}),
     samples,
   };
+}
+
+/** Exact solves of the p = 1 runs (1 + winners each) and those the search settled. */
+function solveCounts(samples: readonly StandardSample[]): { total: number; search: number } {
+  let total = 0;
+  let search = 0;
+  for (const s of samples) {
+    total += 1 + s.winners;
+    search += s.searchSolves!;
+  }
+  return { total, search };
 }
 
 /** The table printed and written as standard.md. */
 export function standardTable(points: readonly StandardPoint[]): Table {
   return {
-    headers: ['series', 'k', 'n', 'wall ms', 'CPU max ms', 'paper ms', 'paper/ours'],
+    headers: [
+      'series',
+      'k',
+      'n',
+      'wall ms',
+      'CPU max ms',
+      'paper ms',
+      'paper/ours',
+      'solves by search',
+    ],
     rows: points.map((p) => [
       p.series,
       p.k === null ? '–' : String(p.k),
@@ -328,6 +357,7 @@ export function standardTable(points: readonly StandardPoint[]): Table {
       spreadCell(p.cpuMaxMs),
       num(p.paperMs, 0),
       num(p.ratio, 2),
+      p.solves ? `${p.solves.search} of ${p.solves.total}` : '–',
     ]),
   };
 }

@@ -202,6 +202,15 @@ describe('bench result files', () => {
     assert.match(files['standard.md']!, /\| p=4 +\| +1 \| 125 \| 5000\.0 \[4000\.0–6000\.0\] \|/);
     assert.match(files['standard.svg']!, /stroke-dasharray="6,4"/);
     assert.equal(standardTable([point]).rows[0]![6], '27.40');
+    assert.equal(standardTable([point]).rows[0]![7], '–');
+    const central = {
+      ...point,
+      series: 'p=1' as const,
+      p: 1,
+      k: null,
+      solves: { total: 52, search: 3 },
+    };
+    assert.equal(standardTable([central]).rows[0]![7], '3 of 52');
   });
 
   test('toJson() writes bigints as strings and records the machine', () => {

@@ -32,10 +32,10 @@
  *
  * Known shortcoming (#5): between the two regimes, n ≈ 150–200 with m = 8, some solves have a
  * surrogate optimum that cannot be split (a few large users per provider) and fall back to the
- * search, whose time depends on the coin: at n = 150 a run took 15 s for one coin and 107 s
- * for another; at n = 175 four coins of four and at n = 200 three of six were not done in
- * 30 s. What would close it is a search over the surrogate solutions themselves (next-best
- * knapsack sets until one packs), not more subgradient steps.
+ * search, whose time depends on the coin: at n = 150, 175 and 200, 2, 3 and 3 whole runs of
+ * 4 were not done in 30 s (`npm run bench -- solver`). What would close it is a search over
+ * the surrogate solutions themselves (next-best knapsack sets until one packs), not more
+ * subgradient steps.
  */
 import { Engine, type BoundKind } from './bnb.js';
 import { compile, type WdpProblem, type WdpSolution } from './wdp.js';
